@@ -1,0 +1,37 @@
+# stemrun: the two commands of a fresh machine are `make demo` and `make test`.
+SHELL := /bin/bash
+BIN := .build/release/stemrun
+MPIENV := source scripts/mpi-env.sh &&
+NP ?= 2
+DEMO := demo-out
+
+.PHONY: deps build demo test unit-test mpi-test oracle-test bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	swift build -c release
+
+demo: build
+	@mkdir -p $(DEMO)
+	$(MPIENV) $(BIN) simulate --output $(DEMO)/sample.h5
+	$(MPIENV) mpirun -np $(NP) $(BIN) virtual $(DEMO)/sample.h5 --output $(DEMO)/virtual.h5 --png-dir $(DEMO)/virtual-png
+	@echo "results: $(DEMO)/virtual.h5 and PNG maps in $(DEMO)/virtual-png/"
+
+unit-test: build
+	$(MPIENV) swift test -c release
+
+mpi-test: build
+	$(MPIENV) scripts/test-mpi.sh
+
+oracle-test: build
+	$(MPIENV) scripts/test-oracles.sh
+
+test: unit-test mpi-test oracle-test
+
+bench: build
+	$(MPIENV) scripts/bench.sh
+
+clean:
+	rm -rf .build $(DEMO)

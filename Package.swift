@@ -1,0 +1,67 @@
+// swift-tools-version:6.0
+// stemrun: distributed batch processing of 4D-STEM data on MPI.
+// The pipeline reads from the folder names: Readers -> Registration -> Matching / Factorization -> Distributed jobs.
+import PackageDescription
+
+let package = Package(
+    name: "stemrun",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "stemrun", targets: ["stemrun"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // System libraries from Debian (see docs/architecture.md).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-openmpi",
+                       providers: [.apt(["libhdf5-openmpi-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        // The C bridge: macros and handles of OpenMPI and parallel HDF5 that Swift cannot import.
+        .target(name: "MPIShim", dependencies: ["CMPI", "CHDF5", "CBLAS"]),
+
+        // MPI-free science and I/O targets.
+        .target(name: "STEMCore"),
+        .target(name: "HDF5", dependencies: ["MPIShim", "CHDF5", "STEMCore"]),
+        .target(name: "Imaging", dependencies: ["CPNG", "STEMCore"]),
+        .target(name: "Readers", dependencies: ["STEMCore", "HDF5"]),
+        .target(name: "Crystallography", dependencies: ["STEMCore"]),
+        .target(name: "Simulation", dependencies: ["STEMCore", "Crystallography"]),
+        .target(name: "Registration", dependencies: ["STEMCore"]),
+        .target(name: "Matching", dependencies: ["STEMCore", "Crystallography"]),
+        .target(name: "Factorization", dependencies: ["STEMCore", "CBLAS"]),
+        .target(name: "Operando", dependencies: ["STEMCore"]),
+
+        // Everything that knows about ranks.
+        .target(name: "Distributed", dependencies: [
+            "MPIShim", "CMPI", "CHDF5", "STEMCore", "HDF5", "Readers", "Imaging", "Crystallography",
+            "Simulation", "Registration", "Matching", "Factorization", "Operando",
+        ]),
+        // The command line.
+        .executableTarget(name: "stemrun", dependencies: [
+            "Distributed", "STEMCore", "HDF5", "Readers", "Imaging", "Simulation", "Crystallography",
+            "Registration", "Matching", "Factorization", "Operando",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+
+        .testTarget(name: "STEMCoreTests", dependencies: ["STEMCore"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "Readers", "STEMCore"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ReadersTests", dependencies: ["Readers", "HDF5", "STEMCore"]),
+        .testTarget(name: "CrystallographyTests", dependencies: ["Crystallography"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Crystallography", "STEMCore"]),
+        .testTarget(name: "RegistrationTests", dependencies: ["Registration", "STEMCore"]),
+        .testTarget(name: "MatchingTests", dependencies: ["Matching", "Crystallography", "STEMCore"]),
+        .testTarget(name: "FactorizationTests", dependencies: ["Factorization", "STEMCore"]),
+        .testTarget(name: "OperandoTests", dependencies: ["Operando", "STEMCore"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "STEMCore", "HDF5"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

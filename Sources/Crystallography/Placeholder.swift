@@ -1,0 +1,2 @@
+// Crystallography: placeholder until the target lands.
+enum CrystallographyPlaceholder {}

@@ -1,0 +1,2 @@
+// Distributed: placeholder until the target lands.
+enum DistributedPlaceholder {}

@@ -1,0 +1,2 @@
+// Factorization: placeholder until the target lands.
+enum FactorizationPlaceholder {}

@@ -1,0 +1,2 @@
+// HDF5: placeholder until the target lands.
+enum HDF5Placeholder {}

@@ -1,0 +1,2 @@
+// Imaging: placeholder until the target lands.
+enum ImagingPlaceholder {}

@@ -1,0 +1,2 @@
+// Matching: placeholder until the target lands.
+enum MatchingPlaceholder {}

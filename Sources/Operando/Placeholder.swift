@@ -1,0 +1,2 @@
+// Operando: placeholder until the target lands.
+enum OperandoPlaceholder {}

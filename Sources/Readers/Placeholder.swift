@@ -1,0 +1,2 @@
+// Readers: placeholder until the target lands.
+enum ReadersPlaceholder {}

@@ -1,0 +1,2 @@
+// Registration: placeholder until the target lands.
+enum RegistrationPlaceholder {}

@@ -1,0 +1,2 @@
+// Simulation: placeholder until the target lands.
+enum SimulationPlaceholder {}
