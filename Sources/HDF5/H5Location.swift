@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 import MPIShim
 import STEMCore
 
@@ -272,4 +273,55 @@ public class H5Location: H5Object {
 /// An open HDF5 group.
 public final class H5Group: H5Location {
     deinit { H5Gclose(id) }
+}
+
+extension H5Location {
+    /// Writes a dataset of variable-length UTF-8 strings (e.g. phase names, column labels), shaped `shape`
+    /// (default 1D). Single-writer or collective with identical content on every rank.
+    @discardableResult
+    public func writeStrings(_ path: String, _ values: [String], shape: [Int]? = nil) throws -> H5Dataset {
+        let shp = shape ?? [values.count]
+        precondition(shp.reduce(1, *) == values.count)
+        let type = H5Tcopy(shim_H5T_C_S1())
+        defer { H5Tclose(type) }
+        H5Tset_size(type, shim_H5T_VARIABLE())
+        H5Tset_cset(type, H5T_CSET_UTF8)
+        var dims = shp.map { hsize_t($0) }
+        let space = H5Screate_simple(Int32(dims.count), &dims, nil)
+        defer { H5Sclose(space) }
+        let lcpl = H5PropertyList(class: shim_H5P_LINK_CREATE())
+        H5Pset_create_intermediate_group(lcpl.id, 1)
+        let d = try H5.check(id: H5Dcreate2(id, path, type, space, lcpl.id, shim_H5P_DEFAULT(), shim_H5P_DEFAULT()),
+                             "H5Dcreate2(\(path))", path: filePath)
+        let ds = H5Dataset(id: d, filePath: filePath, name: childName(path))
+        let cstrings = values.map { strdup($0) }
+        defer { cstrings.forEach { free($0) } }
+        var ptrs = cstrings.map { UnsafePointer<CChar>($0) }
+        try H5.check(H5Dwrite(d, type, shim_H5S_ALL(), shim_H5S_ALL(), shim_H5P_DEFAULT(), &ptrs),
+                     "H5Dwrite(\(path))", path: filePath)
+        return ds
+    }
+
+    /// Reads a dataset of strings (fixed or variable length).
+    public func readStrings(_ path: String) throws -> [String] {
+        let ds = try dataset(path)
+        let ftype = H5Dget_type(ds.id)
+        defer { H5Tclose(ftype) }
+        guard H5Tget_class(ftype) == H5T_STRING else {
+            throw STEMError.badFormat(path: filePath, location: childName(path), expected: "strings", found: ds.typeDescription)
+        }
+        let n = ds.shape.reduce(1, *)
+        if H5Tis_variable_str(ftype) > 0 {
+            var ptrs = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
+            try H5.check(H5Dread(ds.id, ftype, shim_H5S_ALL(), shim_H5S_ALL(), shim_H5P_DEFAULT(), &ptrs),
+                         "H5Dread(\(path))", path: filePath)
+            defer { ptrs.forEach { free($0) } }
+            return ptrs.map { $0.map { String(cString: $0) } ?? "" }
+        }
+        let size = H5Tget_size(ftype)
+        var buf = [UInt8](repeating: 0, count: n * size)
+        try H5.check(H5Dread(ds.id, ftype, shim_H5S_ALL(), shim_H5S_ALL(), shim_H5P_DEFAULT(), &buf),
+                     "H5Dread(\(path))", path: filePath)
+        return (0 ..< n).map { i in String(decoding: buf[i * size ..< (i + 1) * size].prefix { $0 != 0 }, as: UTF8.self) }
+    }
 }
