@@ -28,6 +28,8 @@ public enum VirtualImagingJob {
         public var positions: Int
         public var seconds: Double
         public var bytesRead: Int
+        /// Peak resident memory of the largest rank.
+        public var peakResidentBytes: Int
     }
 
     /// Finds the virtual detector: from the parameters, completed by a direct-beam estimate on the mean of
@@ -117,7 +119,8 @@ public enum VirtualImagingJob {
                          mean: mean, maxPattern: maxPattern, pngFolder: pngFolder)
         try output.commit()
         return Summary(detector: vd, positions: scan.count, seconds: Date().timeIntervalSince(start),
-                       bytesRead: range.count * source.bytesPerPattern)
+                       bytesRead: range.count * source.bytesPerPattern,
+                       peakResidentBytes: comm.allreduce(ResourceUsage.peakResidentBytes, .max))
     }
 
     private static func writeResults(output: OutputFile, scan: ScanGrid, range: Range<Int>, detector: DetectorShape,

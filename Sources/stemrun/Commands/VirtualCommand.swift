@@ -56,6 +56,8 @@ struct VirtualCommand: ParsableCommand {
                                      summary.positions, comm.size, summary.seconds, rate, summary.detector.centerX,
                                      summary.detector.centerY, summary.detector.brightFieldRadius,
                                      summary.detector.annularInner, summary.detector.annularOuter))
+            printOnRoot(comm, String(format: "virtual: read %.2f GB/s per rank; peak memory per rank %.0f MB",
+                                     Double(summary.bytesRead) / summary.seconds / 1e9, Double(summary.peakResidentBytes) / 1e6))
             printOnRoot(comm, "output: \(output)" + (pngDir.map { "; images in \($0)/" } ?? ""))
         }
     }
