@@ -10,12 +10,25 @@ public struct Reduction: Sendable {
     /// All-reduce sum of a Double buffer, for the few scalars that need double precision (norms, counts).
     public var sumDouble: @Sendable (inout [Double]) -> Void
 
+    /// All-reduce element-wise maximum of a Float buffer (global value ranges: weight normalisation, scaling).
+    public var maximum: @Sendable (inout [Float]) -> Void
+
     public init(sum: @escaping @Sendable (inout [Float]) -> Void,
-                sumDouble: @escaping @Sendable (inout [Double]) -> Void) {
+                sumDouble: @escaping @Sendable (inout [Double]) -> Void,
+                maximum: @escaping @Sendable (inout [Float]) -> Void) {
         self.sum = sum
         self.sumDouble = sumDouble
+        self.maximum = maximum
     }
 
     /// One rank: nothing to combine.
-    public static let identity = Reduction(sum: { _ in }, sumDouble: { _ in })
+    public static let identity = Reduction(sum: { _ in }, sumDouble: { _ in }, maximum: { _ in })
+
+    /// Global minimum and maximum of a local buffer (one max all-reduce of two values).
+    public func range(of values: [Float]) -> ClosedRange<Float> {
+        var extremes: [Float] = [-(values.min() ?? .infinity), values.max() ?? -.infinity]
+        maximum(&extremes)
+        let lo = -extremes[0], hi = extremes[1]
+        return lo <= hi ? lo ... hi : 0 ... 0
+    }
 }

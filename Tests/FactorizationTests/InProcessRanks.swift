@@ -50,6 +50,12 @@ final class InProcessRanks: @unchecked Sendable {
                 for r in 1 ..< count { for i in s.indices { s[i] += doubles[r][i] } }
                 doubleSum = s
             }, collect: { buffer = doubleSum })
+        }, maximum: { [self] buffer in
+            exchange(rank: rank, deposit: { floats[rank] = buffer }, combine: {
+                var s = floats[0]
+                for r in 1 ..< count { for i in s.indices { s[i] = max(s[i], floats[r][i]) } }
+                floatSum = s
+            }, collect: { buffer = floatSum })
         })
     }
 
