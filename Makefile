@@ -15,7 +15,7 @@ build: deps
 
 demo: build
 	@mkdir -p $(DEMO)
-	$(MPIENV) $(BIN) simulate --output $(DEMO)/sample.h5
+	$(MPIENV) mpirun -np $(NP) $(BIN) simulate --output $(DEMO)/sample.h5
 	$(MPIENV) mpirun -np $(NP) $(BIN) virtual $(DEMO)/sample.h5 --output $(DEMO)/virtual.h5 --png-dir $(DEMO)/virtual-png
 	@echo "results: $(DEMO)/virtual.h5 and PNG maps in $(DEMO)/virtual-png/"
 

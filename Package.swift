@@ -37,16 +37,17 @@ let package = Package(
         .target(name: "Matching", dependencies: ["STEMCore", "Crystallography"]),
         .target(name: "Factorization", dependencies: ["STEMCore", "CBLAS"]),
         .target(name: "Operando", dependencies: ["STEMCore"]),
+        .target(name: "VirtualImaging", dependencies: ["STEMCore"]),
 
         // Everything that knows about ranks.
         .target(name: "Distributed", dependencies: [
             "MPIShim", "CMPI", "CHDF5", "STEMCore", "HDF5", "Readers", "Imaging", "Crystallography",
-            "Simulation", "Registration", "Matching", "Factorization", "Operando",
+            "Simulation", "Registration", "Matching", "Factorization", "Operando", "VirtualImaging",
         ]),
         // The command line.
         .executableTarget(name: "stemrun", dependencies: [
             "Distributed", "STEMCore", "HDF5", "Readers", "Imaging", "Simulation", "Crystallography",
-            "Registration", "Matching", "Factorization", "Operando",
+            "Registration", "Matching", "Factorization", "Operando", "VirtualImaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
@@ -61,6 +62,7 @@ let package = Package(
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Crystallography", "STEMCore"]),
         .testTarget(name: "FactorizationTests", dependencies: ["Factorization", "STEMCore"]),
         .testTarget(name: "OperandoTests", dependencies: ["Operando", "STEMCore"]),
+        .testTarget(name: "VirtualImagingTests", dependencies: ["VirtualImaging", "STEMCore"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "STEMCore", "HDF5"]),
     ],
     swiftLanguageModes: [.v5]
