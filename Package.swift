@@ -30,23 +30,24 @@ let package = Package(
         .target(name: "STEMCore"),
         .target(name: "HDF5", dependencies: ["MPIShim", "CHDF5", "STEMCore"]),
         .target(name: "Imaging", dependencies: ["CPNG", "STEMCore"]),
-        .target(name: "Readers", dependencies: ["STEMCore", "HDF5"]),
+        .target(name: "Readers", dependencies: ["STEMCore", "HDF5", "CPNG"]),
         .target(name: "Crystallography", dependencies: ["STEMCore"]),
         .target(name: "Simulation", dependencies: ["STEMCore", "Crystallography"]),
         .target(name: "Registration", dependencies: ["STEMCore"]),
         .target(name: "Matching", dependencies: ["STEMCore", "Crystallography"]),
         .target(name: "Factorization", dependencies: ["STEMCore", "CBLAS"]),
         .target(name: "Operando", dependencies: ["STEMCore"]),
+        .target(name: "VirtualImaging", dependencies: ["STEMCore"]),
 
         // Everything that knows about ranks.
         .target(name: "Distributed", dependencies: [
             "MPIShim", "CMPI", "CHDF5", "STEMCore", "HDF5", "Readers", "Imaging", "Crystallography",
-            "Simulation", "Registration", "Matching", "Factorization", "Operando",
+            "Simulation", "Registration", "Matching", "Factorization", "Operando", "VirtualImaging",
         ]),
         // The command line.
         .executableTarget(name: "stemrun", dependencies: [
             "Distributed", "STEMCore", "HDF5", "Readers", "Imaging", "Simulation", "Crystallography",
-            "Registration", "Matching", "Factorization", "Operando",
+            "Registration", "Matching", "Factorization", "Operando", "VirtualImaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
@@ -59,8 +60,9 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Crystallography", "STEMCore"]),
         .testTarget(name: "RegistrationTests", dependencies: ["Registration", "STEMCore"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Crystallography", "STEMCore"]),
-        .testTarget(name: "FactorizationTests", dependencies: ["Factorization", "STEMCore"]),
+        .testTarget(name: "FactorizationTests", dependencies: ["Factorization", "STEMCore"], exclude: ["Resources"]),
         .testTarget(name: "OperandoTests", dependencies: ["Operando", "STEMCore"]),
+        .testTarget(name: "VirtualImagingTests", dependencies: ["VirtualImaging", "STEMCore"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "STEMCore", "HDF5"]),
     ],
     swiftLanguageModes: [.v5]

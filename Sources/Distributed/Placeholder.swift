@@ -1,2 +1,0 @@
-// Distributed: placeholder until the target lands.
-enum DistributedPlaceholder {}

@@ -1,2 +1,0 @@
-// HDF5: placeholder until the target lands.
-enum HDF5Placeholder {}

@@ -1,2 +1,0 @@
-// Imaging: placeholder until the target lands.
-enum ImagingPlaceholder {}

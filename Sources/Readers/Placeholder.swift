@@ -1,2 +1,0 @@
-// Readers: placeholder until the target lands.
-enum ReadersPlaceholder {}
