@@ -110,7 +110,9 @@ extension ReflectionList {
     /// The spots excited for a crystal of orientation `orientation` (sample → crystal, see `Orientation`), the beam
     /// travelling along sample +z. Each g is taken to the sample frame (Gᵀ g); the Ewald sphere of radius k = 1/λ
     /// through the origin gives s_g = −(2 k̂·g + |g|²/k)/2 for incidence k̂ (k̂ = ẑ, or tilted by the precession
-    /// angle at each azimuth). Intensity = |F|² × profile(s_g), averaged over the precession azimuths.
+    /// angle φ at each of `precessionSteps` azimuths, equally spaced starting at the azimuth of g, where
+    /// k̂·g = sin φ |g_xy| cos α + cos φ g_z). Intensity = |F|² × profile(s_g), averaged over the precession azimuths.
+    /// Turning the crystal about the beam turns the spots and leaves their intensities unchanged.
     public func spots(orientation: Orientation, conditions: DiffractionConditions, minimumIntensity: Double = 0) -> [DiffractionSpot] {
         let g = orientation.matrix           // crystal = G sample, so sample = Gᵀ crystal: rows of Gᵀ are columns of G.
         let c0 = g.column0, c1 = g.column1, c2 = g.column2
@@ -120,11 +122,9 @@ extension ReflectionList {
         let precess = conditions.precessionAngle > 0
         let steps = precess ? conditions.precessionSteps : 1
         let sinP = sin(conditions.precessionAngle), cosP = cos(conditions.precessionAngle)
-        var tilts: [(Double, Double, Double)] = []
-        for i in 0 ..< steps {
-            let th = 2 * Double.pi * Double(i) / Double(steps)
-            tilts.append(precess ? (sinP * cos(th), sinP * sin(th), cosP) : (0, 0, 1))
-        }
+        // Azimuths of the tilted beam relative to each reflection's own azimuth in the detector plane, so the
+        // discrete precession average does not depend on how the crystal is turned about the beam.
+        let cosines = (0 ..< steps).map { cos(2 * Double.pi * Double($0) / Double(steps)) }
         var out: [DiffractionSpot] = []
         out.reserveCapacity(256)
         for i in 0 ..< count {
@@ -137,9 +137,10 @@ extension ReflectionList {
                 // Quick reject: over the cone, k̂·g varies by at most sin(P)·|g_xy| + (1 − cos P)|g_z|.
                 let reach = sinP * (sx * sx + sy * sy).squareRoot() + (1 - cosP) * abs(sz)
                 if abs(s0) - reach > tol { continue }
+                let rho = (sx * sx + sy * sy).squareRoot()
                 var minS = Double.infinity
-                for t in tilts {
-                    let s = -(t.0 * sx + t.1 * sy + t.2 * sz) - g2 / (2 * k)
+                for c in cosines {
+                    let s = -(sinP * rho * c + cosP * sz) - g2 / (2 * k)
                     minS = min(minS, abs(s))
                     value += profile(s)
                 }

@@ -46,3 +46,24 @@ import Crystallography
     let across = cal.pixelOffset(gx: -0.2 * sin(0.3), gy: 0.2 * cos(0.3))
     #expect(abs((across.dx * across.dx + across.dy * across.dy).squareRoot() - 10) < 1e-9)
 }
+
+@Test func inPlaneRotationRotatesTheSpots() throws {
+    let si = BuiltInPhase.silicon.structure
+    let list = ReflectionList(structure: si, gMax: 1.6)
+    let conditions = DiffractionConditions(excitationErrorTolerance: 0.04, precessionAngle: 0.5 * .pi / 180, precessionSteps: 12)
+    for uvw in [(1.0, 1.0, 0.0), (1.0, 1.0, 2.0), (0.0, 1.0, 3.0)] {
+        let d = si.cell.direction(uvw.0, uvw.1, uvw.2)
+        let base = list.spots(orientation: .zoneAxis(d), conditions: conditions)
+        #expect(base.count >= 6)
+        for psi in [0.4, 2.5, -1.0] {
+            let turned = list.spots(orientation: .zoneAxis(d, inPlane: psi), conditions: conditions)
+            #expect(turned.count == base.count)
+            for s in base {
+                let x = cos(psi) * s.gx - sin(psi) * s.gy, y = sin(psi) * s.gx + cos(psi) * s.gy
+                let match = turned.first { $0.hkl == s.hkl }
+                #expect(match != nil && abs(match!.gx - x) < 1e-9 && abs(match!.gy - y) < 1e-9)
+                #expect(match.map { abs($0.intensity - s.intensity) <= 1e-9 * s.intensity } ?? false)
+            }
+        }
+    }
+}
