@@ -24,6 +24,16 @@ private func smallParameters(seed: UInt64 = 3) -> SimulationParameters {
     #expect(x != z)
     #expect(a.groundTruth.grainID == b.groundTruth.grainID)
     #expect(x.allSatisfy { $0.isFinite && $0 >= 0 && $0 == $0.rounded() })   // Poisson counts
+    // The noisy counts scatter around the noise-free expectation: per pattern, the total is within 5σ = 5√total
+    // (hot pixels removed).
+    let size = a.parameters.detector.pixelCount
+    let clean = try a.generateBlock(all, noise: false).pixels
+    let hot = Float(a.parameters.hotPixelCount) * Float(a.parameters.hotPixelValue)
+    for i in all {
+        let noisy = x[(i * size) ..< ((i + 1) * size)].reduce(0, +) - hot
+        let expected = clean[(i * size) ..< ((i + 1) * size)].reduce(0, +)
+        #expect(abs(noisy - expected) < 5 * expected.squareRoot(), "position \(i): \(noisy) counts vs \(expected) expected")
+    }
 }
 
 @Test func aRangeEqualsTheSamePositionsOfTheWhole() throws {
@@ -124,6 +134,8 @@ private func smallParameters(seed: UInt64 = 3) -> SimulationParameters {
         let g = t.grains[Int(t.grainID[i])]
         #expect(t.phaseIndex(at: i) == g.phaseIndex && (0 ..< 2).contains(g.phaseIndex))
     }
+    #expect(Set(t.grains.map(\.phaseIndex)) == [0, 1])   // both phases drawn (seed 1)
+    #expect(t.grains.allSatisfy { $0.phaseName == p.phases[$0.phaseIndex].name })
     // Each grain's seed position belongs to that grain with full weight (seeds are far from boundaries here or
     // at least nearest to themselves).
     for g in t.grains {
