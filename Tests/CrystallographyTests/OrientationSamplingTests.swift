@@ -71,3 +71,27 @@ func properSamplingIsUniqueAndCoversSO3ModuloG(kind: ProperPointGroup) throws {
     #expect(psi.count == 90 && abs(psi[1] - degree) < 1e-12)
     #expect(throws: CrystallographyError.self) { try OrientationSampling(pointGroup: PointGroup(.o), step: 0) }
 }
+
+@Test func directionsAndOrientationsReduceIntoTheFundamentalRegions() throws {
+    var rng = SystemRandomNumberGenerator()
+    let cubic = PointGroup(.o), hexagonal = PointGroup(.d6)
+    for _ in 0 ..< 500 {
+        let v = normalized(Vector3(Double.random(in: -1 ... 1, using: &rng), Double.random(in: -1 ... 1, using: &rng),
+                                   Double.random(in: -1 ... 1, using: &rng)))
+        let t = cubic.standardTriangleDirection(v)
+        #expect(t.z >= t.x - 1e-12 && t.x >= t.y - 1e-12 && t.y >= -1e-12)
+        // Same direction up to a rotation of the group and the inversion: |components| sorted agree.
+        let a = [abs(v.x), abs(v.y), abs(v.z)].sorted(), b = [abs(t.x), abs(t.y), abs(t.z)].sorted()
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-12 })
+        let h = hexagonal.standardTriangleDirection(v)
+        let phi = atan2(h.y, h.x)
+        #expect(h.z >= -1e-12 && phi >= -1e-12 && phi <= .pi / 6 + 1e-12 && abs(abs(h.z) - abs(v.z)) < 1e-12)
+
+        let o = randomOrientation(&rng)
+        for group in [cubic, hexagonal, PointGroup(.d2)] {
+            let r = o.reduced(to: group)
+            #expect(r.disorientationAngle(to: o, symmetry: group) < 1e-7)
+            #expect(o.equivalents(under: group).allSatisfy { $0.quaternion.angle >= r.quaternion.angle - 1e-12 })
+        }
+    }
+}
