@@ -16,7 +16,8 @@ public struct ReflectionList: Sendable {
     public var count: Int { hkl.count }
 
     /// All (h,k,l) ≠ 0 with |g| ≤ gMax whose |F|² exceeds `relativeThreshold` × the largest |F|² (systematic
-    /// absences and accidental near-zeros are dropped).
+    /// absences and accidental near-zeros are dropped). Cost grows as (gMax³ V) structure factors: g_max = 2–4 Å⁻¹
+    /// (s = 1–2 Å⁻¹, the range of the scattering-factor fit) takes milliseconds for the built-in phases.
     public init(structure: CrystalStructure, gMax: Double, relativeThreshold: Double = 1e-6) {
         let cell = structure.cell
         // Index bounds: |h| ≤ gMax |a| (since h = g · a).
@@ -117,6 +118,7 @@ extension ReflectionList {
         let g = orientation.matrix           // crystal = G sample, so sample = Gᵀ crystal: rows of Gᵀ are columns of G.
         let c0 = g.column0, c1 = g.column1, c2 = g.column2
         let k = 1 / conditions.wavelength
+        guard k > 0, k.isFinite else { return [] }   // non-positive voltage: no Ewald sphere
         let tol = conditions.excitationErrorTolerance
         let profile = conditions.profile
         let precess = conditions.precessionAngle > 0

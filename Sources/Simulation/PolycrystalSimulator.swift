@@ -56,7 +56,8 @@ public struct PolycrystalSimulator: Sendable {
                                               centreX: Double(cols - 1) / 2, centreY: Double(rows - 1) / 2,
                                               ellipticity: p.ellipticity, ellipseAngle: p.ellipseAngle)
         let halfDiagonal = 0.5 * Double(rows * rows + cols * cols).squareRoot() * (1 + abs(p.ellipticity))
-        let gMax = p.gMax ?? (halfDiagonal + 4 * p.spotSigma) * p.reciprocalPixelSize
+        // Reflections up to the detector corner, at most g = 4 Å⁻¹ (s = 2 Å⁻¹, the limit of the scattering factors).
+        let gMax = min(p.gMax ?? (halfDiagonal + 4 * p.spotSigma) * p.reciprocalPixelSize, 4)
         let lists = p.phases.map { ReflectionList(structure: $0, gMax: gMax) }
         let maxIntensity = lists.map { $0.intensity.max() ?? 1 }
         var dx: [[Float]] = [], dy: [[Float]] = [], amp: [[Float]] = []

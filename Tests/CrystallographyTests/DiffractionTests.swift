@@ -33,6 +33,10 @@ import Crystallography
     let precessed = list.spots(orientation: o, conditions: DiffractionConditions(excitationErrorTolerance: 0.03,
                                                                                    precessionAngle: 1 * .pi / 180))
     #expect(precessed.count >= spots.count)
+    // Nonsense voltages give no spots rather than NaN intensities.
+    for v in [0.0, -200_000, .nan] {
+        #expect(list.spots(orientation: o, conditions: DiffractionConditions(voltage: v)).isEmpty)
+    }
 }
 
 @Test func calibrationMapsAndInvertsWithEllipticity() {

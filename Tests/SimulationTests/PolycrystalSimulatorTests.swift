@@ -159,6 +159,18 @@ private func smallParameters(seed: UInt64 = 3) -> SimulationParameters {
     bad = p
     bad.spotSigma = -1
     #expect(throws: STEMError.self) { try PolycrystalSimulator(parameters: bad) }
+    for (name, edit) in [("reciprocalPixelSize", { (q: inout SimulationParameters) in q.reciprocalPixelSize = 2 }),
+                         ("phases", { $0.phases = [] }), ("dose", { $0.dose = .nan }),
+                         ("grains[0].phaseIndex", { $0.grains = [GrainSpecification(row: 0, column: 0, phaseIndex: 5, orientation: .identity)] })] {
+        var q = p
+        edit(&q)
+        do {
+            _ = try PolycrystalSimulator(parameters: q)
+            Issue.record("\(name): expected an error")
+        } catch let e as STEMError {
+            #expect(e.description.contains(name), "\(e)")
+        }
+    }
 }
 
 /// CPU time of the calling thread (s): unlike wall time, not inflated by other processes on a shared machine.
