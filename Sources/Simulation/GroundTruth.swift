@@ -30,7 +30,8 @@ public struct GroundTruth: Sendable {
     /// Pattern centre (direct-beam position) in detector pixels: x = column, y = row coordinate.
     public let beamCentreX: [Double]
     public let beamCentreY: [Double]
-    /// Å⁻¹ per pixel (before elliptical distortion) used to place the spots.
+    /// The calibration that placed the spots: reciprocal pixel size and elliptical distortion; its centre is the
+    /// undisturbed detector centre (the per-position pattern centre, with descan, is `beamCentreX/Y`).
     public let calibration: DetectorCalibration
 
     /// Phase index of the dominant grain at scan position `index`.
