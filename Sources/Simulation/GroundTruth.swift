@@ -40,3 +40,14 @@ public struct GroundTruth: Sendable {
     /// Orientation of the dominant grain at scan position `index`.
     public func orientation(at index: Int) -> Orientation { grains[Int(grainID[index])].orientation }
 }
+
+/// One Bragg spot as drawn by the simulator (see `PolycrystalSimulator.trueSpots(at:)`).
+public struct TrueSpot: Hashable, Sendable {
+    /// Sub-pixel centre: x = column, y = row coordinate (pixel centres at integers).
+    public var x: Double, y: Double
+    /// Peak expected counts of the Gaussian spot (before noise).
+    public var peak: Double
+    public var hkl: SIMD3<Int32>
+    /// The grain it belongs to.
+    public var grain: Int
+}

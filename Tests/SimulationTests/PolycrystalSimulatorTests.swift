@@ -201,3 +201,37 @@ private func threadCPUTime() -> Double {
     try twoThreads.withUnsafeMutableBufferPointer { try sim.generate(positions: 0 ..< n, into: $0, threads: 2) }
     #expect(twoThreads == buffer)
 }
+
+@Test func trueSpotsMarkTheSpotCentres() throws {
+    var p = smallParameters()
+    p.detector = DetectorShape(rows: 96, columns: 96)
+    p.grainBoundaryWidth = 0
+    let sim = try PolycrystalSimulator(parameters: p)
+    let cols = p.detector.columns
+    var checked = 0
+    for index in [3, 40, 77] {
+        let img = try sim.noiseFreePattern(at: index)
+        let spots = sim.trueSpots(at: index)
+        #expect(!spots.isEmpty)
+        #expect(spots.allSatisfy { $0.grain == Int(sim.groundTruth.grainID[index]) })
+        let cx = sim.groundTruth.beamCentreX[index], cy = sim.groundTruth.beamCentreY[index]
+        for s in spots where s.peak > 20 {
+            // Isolated spots away from the direct beam and the edges: the centroid of (value − local minimum) in a
+            // 7 x 7 window is the true centre.
+            let r = ((s.x - cx) * (s.x - cx) + (s.y - cy) * (s.y - cy)).squareRoot()
+            let isolated = spots.allSatisfy { $0 == s || ($0.x - s.x) * ($0.x - s.x) + ($0.y - s.y) * ($0.y - s.y) > 100 }
+            let xi = Int(s.x.rounded()), yi = Int(s.y.rounded())
+            guard isolated, r > p.directBeamRadius + 10, xi >= 4, yi >= 4, xi < cols - 4, yi < p.detector.rows - 4 else { continue }
+            var low = Float.infinity
+            for dy in -3 ... 3 { for dx in -3 ... 3 { low = min(low, img[(yi + dy) * cols + xi + dx]) } }
+            var sw = 0.0, sx = 0.0, sy = 0.0
+            for dy in -3 ... 3 { for dx in -3 ... 3 {
+                let v = Double(img[(yi + dy) * cols + xi + dx] - low)
+                sw += v; sx += v * Double(xi + dx); sy += v * Double(yi + dy)
+            } }
+            #expect(abs(sx / sw - s.x) < 0.15 && abs(sy / sw - s.y) < 0.15, "spot \(s.hkl) at (\(s.x), \(s.y)): centroid (\(sx / sw), \(sy / sw))")
+            checked += 1
+        }
+    }
+    #expect(checked >= 5)
+}
