@@ -75,27 +75,29 @@ public enum OperandoIntegrateJob {
                             ("geometry", ai.geometry.description)]
         let output = try OutputFile(path: outputPath, comm: comm, provenance: prov,
                                     estimatedBytes: source.steps * scan.count * ai.axis.count * 4)
-        let ds = try TimeSeriesDataset(
-            output: output, path: "operando/profiles", steps: source.steps, scan: scan, trailing: [ai.axis.count],
-            attributes: [("kind", "profiles"), ("radial_unit", ai.axis.unit.rawValue)],
-            numbers: [("radial_lower", ai.axis.lower), ("radial_width", ai.axis.width),
-                      ("wavelength", ai.geometry.wavelength)])
-        let chunk = max(1, integ.chunkBudgetBytes / max(1, det.pixelCount * 4))
-        var patterns = [Float](repeating: 0, count: min(chunk, max(range.count, 1)) * det.pixelCount)
-        var profiles = [Float](repeating: 0, count: min(chunk, max(range.count, 1)) * ai.axis.count)
         var kernel = 0.0
-        let progress = ProgressLine(label: "operando integrate", total: range.count * source.steps, rank: comm.rank)
-        try comm.collectively {
-            for step in 0 ..< source.steps {
-                for part in ScanPartition.chunks(of: range, size: chunk) {
-                    try patterns.withUnsafeMutableBufferPointer { try source.read(step: step, positions: part, into: $0) }
-                    let t0 = Date()
-                    patterns.withUnsafeBufferPointer { src in
-                        profiles.withUnsafeMutableBufferPointer { ai.integrate(patterns: src, count: part.count, into: $0) }
+        do {  // the dataset must be closed before commit
+            let ds = try TimeSeriesDataset(
+                output: output, path: "operando/profiles", steps: source.steps, scan: scan, trailing: [ai.axis.count],
+                attributes: [("kind", "profiles"), ("radial_unit", ai.axis.unit.rawValue)],
+                numbers: [("radial_lower", ai.axis.lower), ("radial_width", ai.axis.width),
+                          ("wavelength", ai.geometry.wavelength)])
+            let chunk = max(1, integ.chunkBudgetBytes / max(1, det.pixelCount * 4))
+            var patterns = [Float](repeating: 0, count: min(chunk, max(range.count, 1)) * det.pixelCount)
+            var profiles = [Float](repeating: 0, count: min(chunk, max(range.count, 1)) * ai.axis.count)
+            let progress = ProgressLine(label: "operando integrate", total: range.count * source.steps, rank: comm.rank)
+            try comm.collectively {
+                for step in 0 ..< source.steps {
+                    for part in ScanPartition.chunks(of: range, size: chunk) {
+                        try patterns.withUnsafeMutableBufferPointer { try source.read(step: step, positions: part, into: $0) }
+                        let t0 = Date()
+                        patterns.withUnsafeBufferPointer { src in
+                            profiles.withUnsafeMutableBufferPointer { ai.integrate(patterns: src, count: part.count, into: $0) }
+                        }
+                        kernel += Date().timeIntervalSince(t0)
+                        try profiles.withUnsafeBufferPointer { try ds.write(step: step, positions: part, values: $0) }
+                        progress.update(step * range.count + part.upperBound - range.lowerBound)
                     }
-                    kernel += Date().timeIntervalSince(t0)
-                    try profiles.withUnsafeBufferPointer { try ds.write(step: step, positions: part, values: $0) }
-                    progress.update(step * range.count + part.upperBound - range.lowerBound)
                 }
             }
         }
