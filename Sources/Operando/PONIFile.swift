@@ -32,6 +32,10 @@ extension DetectorGeometry {
            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             pixel1 = pixel1 ?? (json["pixel1"] as? NSNumber)?.doubleValue
             pixel2 = pixel2 ?? (json["pixel2"] as? NSNumber)?.doubleValue
+            if let o = (json["orientation"] as? NSNumber)?.intValue, o != 3 {
+                throw STEMError.invalidParameter(name: "\(path) Detector_config orientation", value: "\(o)",
+                                                 expected: "3 (pyFAI's default, no flip); flip the images instead")
+            }
             if shape == nil, let m = json["max_shape"] as? [NSNumber], m.count == 2 {
                 shape = DetectorShape(rows: m[0].intValue, columns: m[1].intValue)
             }
