@@ -101,8 +101,11 @@ public struct PolycrystalSimulator: Sendable {
 
     /// Renders scan positions `positions` into `destination` (`positions.count × detector.pixelCount` floats,
     /// pattern-major, each pattern row-major). `noise: false` gives the noise-free expectation (no Poisson draw, no
-    /// hot pixels) whatever `parameters.poissonNoise` says; `noise: true` follows the parameters.
-    public func generate(positions: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>, noise: Bool = true) throws {
+    /// hot pixels) whatever `parameters.poissonNoise` says; `noise: true` follows the parameters. `threads` > 1
+    /// renders contiguous sub-ranges concurrently (same output: every position has its own noise stream); leave it
+    /// at 1 inside an MPI rank that already owns a core.
+    public func generate(positions: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>,
+                         noise: Bool = true, threads: Int = 1) throws {
         let p = parameters
         guard positions.lowerBound >= 0, positions.upperBound <= p.scan.count else {
             throw STEMError.invalidParameter(name: "positions", value: "\(positions)", expected: "a range within 0..<\(p.scan.count)")
@@ -113,21 +116,39 @@ public struct PolycrystalSimulator: Sendable {
                                           found: "\(destination.count)")
         }
         let drawNoise = noise && p.poissonNoise
-        for (k, index) in positions.enumerated() {
+        let parts = max(1, min(threads, positions.count))
+        if parts == 1 {
+            renderRange(positions, into: destination, offset: positions.lowerBound, noise: drawNoise)
+            return
+        }
+        let partition = ScanPartition(total: positions.count, parts: parts)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let local = partition.range(of: part)
+            let range = (positions.lowerBound + local.lowerBound) ..< (positions.lowerBound + local.upperBound)
+            renderRange(range, into: destination, offset: positions.lowerBound, noise: drawNoise)
+        }
+    }
+
+    /// Renders `range` into the patterns of `destination` that start at scan index `offset`.
+    private func renderRange(_ range: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>, offset: Int, noise: Bool) {
+        let p = parameters
+        let size = p.detector.pixelCount
+        for index in range {
+            let k = index - offset
             let out = UnsafeMutableBufferPointer(rebasing: destination[(k * size) ..< ((k + 1) * size)])
             render(index: index, into: out)
-            if drawNoise {
+            if noise {
                 var rng = Xoshiro256(seed: SplitMix64.mix(p.seed, UInt64(index) &+ 0x1000))
-                for i in 0 ..< size { out[i] = Float(rng.poisson(Double(out[i]))) }
+                rng.samplePoisson(inPlace: out)
                 for h in hotPixels { out[h] += Float(p.hotPixelValue) }
             }
         }
     }
 
     /// A new `PatternBlock` of scan positions `positions`.
-    public func generateBlock(_ positions: Range<Int>, noise: Bool = true) throws -> PatternBlock {
+    public func generateBlock(_ positions: Range<Int>, noise: Bool = true, threads: Int = 1) throws -> PatternBlock {
         var block = PatternBlock(firstIndex: positions.lowerBound, count: positions.count, detector: parameters.detector)
-        try block.pixels.withUnsafeMutableBufferPointer { try generate(positions: positions, into: $0, noise: noise) }
+        try block.pixels.withUnsafeMutableBufferPointer { try generate(positions: positions, into: $0, noise: noise, threads: threads) }
         return block
     }
 
