@@ -47,6 +47,8 @@ public enum OperandoAnalyseJob {
         /// Seconds in integration and in peak fitting (slowest rank).
         public var integrationSeconds: Double
         public var fitSeconds: Double
+        /// CPU seconds in peak fitting (slowest rank).
+        public var fitCPUSeconds: Double
     }
 
     public struct Summary: Sendable {
@@ -67,6 +69,7 @@ public enum OperandoAnalyseJob {
         var labels: [PixelActivity]
         var integrationSeconds = 0.0
         var fitSeconds = 0.0
+        var fitCPUSeconds = 0.0
     }
 
     static func segment(of s: Series, _ p: Parameters) throws -> ClosedRange<Int> {
@@ -104,7 +107,7 @@ public enum OperandoAnalyseJob {
                     }
                     result.integrationSeconds += Date().timeIntervalSince(t0)
                 }
-                let t1 = Date()
+                let t1 = Date(), c1 = threadCPUSeconds()
                 let view = integrator == nil ? raw : profiles
                 try view.withUnsafeBufferPointer { all in
                     for (o, _) in part.enumerated() {
@@ -112,6 +115,7 @@ public enum OperandoAnalyseJob {
                         local.record(step: step, index: part.lowerBound - range.lowerBound + o, fit: fit)
                     }
                     result.fitSeconds += Date().timeIntervalSince(t1)
+                    result.fitCPUSeconds += threadCPUSeconds() - c1
                     try profileWriter?(step, part, all)
                 }
                 progress.update(step * range.count + part.upperBound - range.lowerBound)
@@ -246,7 +250,8 @@ public enum OperandoAnalyseJob {
             }
             summaries.append(SeriesSummary(name: s.name, steps: t, segment: r.segment, inactiveFraction: inactiveFraction,
                                            integrationSeconds: comm.allreduce(r.integrationSeconds, .max),
-                                           fitSeconds: comm.allreduce(r.fitSeconds, .max)))
+                                           fitSeconds: comm.allreduce(r.fitSeconds, .max),
+                                           fitCPUSeconds: comm.allreduce(r.fitCPUSeconds, .max)))
             if let full = comm.gatherv(r.labels.map(\.rawValue), root: 0) {
                 images.append(("activity_\(s.name)", full, [(0, 0, 0), (0.17, 0.63, 0.17), (0.84, 0.15, 0.16)]))
                 plots.append(("stage_fractions_\(s.name).svg",

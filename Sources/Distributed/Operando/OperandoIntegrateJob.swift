@@ -57,6 +57,8 @@ public enum OperandoIntegrateJob {
         public var seconds: Double
         /// Time in the integration kernel only, slowest rank.
         public var kernelSeconds: Double
+        /// CPU time in the integration kernel, slowest rank.
+        public var kernelCPUSeconds: Double
     }
 
     public static func run(source: OperandoSeriesSource, integration: OperandoIntegration, comm: Communicator,
@@ -75,7 +77,7 @@ public enum OperandoIntegrateJob {
                             ("geometry", ai.geometry.description)]
         let output = try OutputFile(path: outputPath, comm: comm, provenance: prov,
                                     estimatedBytes: source.steps * scan.count * ai.axis.count * 4)
-        var kernel = 0.0
+        var kernel = 0.0, kernelCPU = 0.0
         do {  // the dataset must be closed before commit
             let ds = try TimeSeriesDataset(
                 output: output, path: "operando/profiles", steps: source.steps, scan: scan, trailing: [ai.axis.count],
@@ -90,11 +92,12 @@ public enum OperandoIntegrateJob {
                 for step in 0 ..< source.steps {
                     for part in ScanPartition.chunks(of: range, size: chunk) {
                         try patterns.withUnsafeMutableBufferPointer { try source.read(step: step, positions: part, into: $0) }
-                        let t0 = Date()
+                        let t0 = Date(), c0 = threadCPUSeconds()
                         patterns.withUnsafeBufferPointer { src in
                             profiles.withUnsafeMutableBufferPointer { ai.integrate(patterns: src, count: part.count, into: $0) }
                         }
                         kernel += Date().timeIntervalSince(t0)
+                        kernelCPU += threadCPUSeconds() - c0
                         try profiles.withUnsafeBufferPointer { try ds.write(step: step, positions: part, values: $0) }
                         progress.update(step * range.count + part.upperBound - range.lowerBound)
                     }
@@ -106,6 +109,6 @@ public enum OperandoIntegrateJob {
                              attributes: [("unit", ai.axis.unit.rawValue)])
         try output.commit()
         return Summary(patterns: scan.count * source.steps, bins: ai.axis.count, seconds: Date().timeIntervalSince(start),
-                       kernelSeconds: comm.allreduce(kernel, .max))
+                       kernelSeconds: comm.allreduce(kernel, .max), kernelCPUSeconds: comm.allreduce(kernelCPU, .max))
     }
 }

@@ -153,9 +153,10 @@ struct OperandoIntegrate: ParsableCommand {
             prov.parameters = [("dataset", source.datasetPath)]
             let s = try OperandoIntegrateJob.run(source: source, integration: integ, comm: comm, outputPath: output,
                                                  provenance: prov)
-            printOnRoot(comm, String(format: "operando integrate: %d patterns -> %d bins on %d ranks in %.2f s; kernel %.0f patterns/s per rank",
-                                     s.patterns, s.bins, comm.size, s.seconds,
-                                     Double(s.patterns) / Double(comm.size) / max(s.kernelSeconds, 1e-9)))
+            let perRank = Double(s.patterns) / Double(comm.size)
+            printOnRoot(comm, String(format: "operando integrate: %d patterns -> %d bins on %d ranks in %.2f s; kernel %.0f patterns/s per rank (%.0f per CPU second)",
+                                     s.patterns, s.bins, comm.size, s.seconds, perRank / max(s.kernelSeconds, 1e-9),
+                                     perRank / max(s.kernelCPUSeconds, 1e-9)))
             printOnRoot(comm, "output: \(output)")
         }
     }
@@ -249,9 +250,11 @@ struct OperandoAnalyse: ParsableCommand {
             let s = try OperandoAnalyseJob.run(fast: fastSeries, slow: slowSeries, parameters: p, comm: comm,
                                                outputPath: output, pngFolder: pngDir, provenance: prov)
             let fitSeconds = s.series.reduce(0) { $0 + $1.fitSeconds }
-            printOnRoot(comm, String(format: "operando analyse: %d positions, %d profiles fitted on %d ranks in %.2f s (fitting %.0f profiles/s per rank)",
-                                     s.positions, s.profilesFitted, comm.size, s.seconds,
-                                     Double(s.profilesFitted) / Double(comm.size) / max(fitSeconds, 1e-9)))
+            let fitCPU = s.series.reduce(0) { $0 + $1.fitCPUSeconds }
+            let perRank = Double(s.profilesFitted) / Double(comm.size)
+            printOnRoot(comm, String(format: "operando analyse: %d positions, %d profiles fitted on %d ranks in %.2f s (fitting %.0f profiles/s per rank, %.0f per CPU second)",
+                                     s.positions, s.profilesFitted, comm.size, s.seconds, perRank / max(fitSeconds, 1e-9),
+                                     perRank / max(fitCPU, 1e-9)))
             for r in s.series {
                 printOnRoot(comm, String(format: "  %@: steps %d ... %d judged, inactive %.1f%% of the electrode",
                                          r.name, r.segment.lowerBound, r.segment.upperBound, 100 * r.inactiveFraction))
