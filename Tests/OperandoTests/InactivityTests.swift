@@ -115,6 +115,23 @@ import STEMCore
         #expect(zip(inactive, expected).allSatisfy { abs($0 - $1) < 0.05 }, "measured \(inactive), simulated \(expected)")
     }
 
+    @Test func stageFractionsOverTimeFollowTheCharge() throws {
+        // Start: graphite everywhere; end of the slow charge: every non-dead particle is LiC6.
+        let last = Self.slowSeries.steps - 1
+        let start = Self.slowSeries.meanPhaseFractions(step: 0)
+        #expect(start[0] > 0.99)
+        let end = Self.slowSeries.meanPhaseFractions(step: last)
+        let truth = Self.simulator.truth
+        let material = Double(truth.filter { $0 != .noSignal }.count)
+        let dead = Double(truth.filter { $0 == .dead }.count)
+        #expect(abs(end[3] - (material - dead) / material) < 0.03, "LiC6 \(end[3])")
+        #expect(abs(end[0] - dead / material) < 0.03, "graphite \(end[0])")
+        #expect(abs(end.reduce(0, +) - 1) < 1e-5)
+        // Restricting to dead particles gives graphite only.
+        let deadOnly = Self.slowSeries.meanPhaseFractions(step: last, include: truth.map { $0 == .dead })
+        #expect(deadOnly[0] > 0.99)
+    }
+
     @Test func splittingTheScanIntoPartsGivesIdenticalResults() throws {
         for parts in [2, 3] {
             let s = try Self.series(.fast, parts: parts)
