@@ -152,7 +152,12 @@ public enum OperandoAnalyseJob {
                         throw STEMError.missingField(path: s.source.paths[0], field: "\(s.source.datasetPath) radial axis attributes",
                                                      hint: "radial_unit, radial_lower, radial_width")
                     }
-                    setups.append((nil, axis, s.source.wavelengthAttribute ?? p.integration.geometry?.wavelength ?? 1e-10))
+                    let wavelength = s.source.wavelengthAttribute ?? p.integration.geometry?.wavelength
+                    guard wavelength != nil || axis.unit != .twoThetaDegree else {
+                        throw STEMError.missingField(path: s.source.paths[0], field: "\(s.source.datasetPath) attribute wavelength",
+                                                     hint: "profiles in 2th_deg need the wavelength (m) to give d-spacings")
+                    }
+                    setups.append((nil, axis, wavelength ?? 1e-10))  // q and d do not use it
                 }
             }
         }
