@@ -209,8 +209,8 @@ struct OperandoAnalyse: ParsableCommand {
     @Option(help: "Where the current collector is on the depth axis: start or end.")
     var collector: String = "start"
 
-    @Option(help: "Slabs of the depth profile (default: one per scan line).")
-    var depthBins: Int?
+    @Option(help: "Slabs of the depth profile (at most one per scan line).")
+    var depthBins: Int = 10
 
     @Flag(help: "Also store the integrated profiles.")
     var saveProfiles = false
@@ -236,6 +236,9 @@ struct OperandoAnalyse: ParsableCommand {
                                                  expected: "columns or rows; start or end")
             }
             p.depthAxis = DepthAxis(axis: axis, collectorAtStart: collector == "start")
+            guard depthBins >= 1 else {
+                throw STEMError.invalidParameter(name: "--depth-bins", value: "\(depthBins)", expected: ">= 1")
+            }
             p.depthBins = depthBins
             p.saveProfiles = saveProfiles
             func series(_ name: String, _ files: String, _ echem: String?) throws -> OperandoAnalyseJob.Series {
