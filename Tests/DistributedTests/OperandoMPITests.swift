@@ -66,6 +66,33 @@ import Testing
         }
         let acc = try accuracy(dir + "/a1.h5", truth: dir + "/sim1/truth.h5")
         #expect(acc >= 0.95, "dead/slow/active pixel accuracy \(acc)")
+
+        // The same series as one file per time step gives the same results.
+        var perStep: [String: String] = [:]
+        for name in ["fast", "slow"] {
+            let f = try H5File.open(dir + "/sim1/\(name).h5")
+            let ds = try f.dataset("operando/profiles")
+            let shape = ds.shape, all = try ds.readAll(as: Float.self)
+            let per = shape[1] * shape[2] * shape[3]
+            var files: [String] = []
+            for t in 0 ..< shape[0] {
+                let path = dir + "/\(name)_t\(t).h5"
+                let out = try H5File.create(path)
+                let d = try out.writeDataset("profiles", Array(all[t * per ..< (t + 1) * per]), shape: Array(shape[1...]))
+                try d.setAttribute("radial_unit", ds.stringAttribute("radial_unit")!)
+                try d.setAttribute("radial_lower", ds.numericAttribute("radial_lower")![0])
+                try d.setAttribute("radial_width", ds.numericAttribute("radial_width")![0])
+                try out.close()
+                files.append(path)
+            }
+            perStep[name] = files.joined(separator: ",")
+        }
+        let split = dir + "/split.h5"
+        let r = try StemrunProcess.run(["operando", "analyse", "--fast", perStep["fast"]!, "--fast-echem", dir + "/sim1/fast.csv",
+                                        "--slow", perStep["slow"]!, "--slow-echem", dir + "/sim1/slow.csv", "-o", split], ranks: 2)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let maps = try read(split, Self.analysisDatasets)
+        for n in Self.analysisDatasets { #expect(maps[n] == first?[n], "\(n) differs for one file per step") }
     }
 
     @Test func patternsAreIntegratedIdenticallyOnAnyRankCount() throws {
