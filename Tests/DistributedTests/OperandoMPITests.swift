@@ -10,6 +10,7 @@ import Testing
         "operando/activity", "operando/fractions", "operando/activity_by_depth", "operando/depth",
         "operando/fast/stage", "operando/fast/d_spacing", "operando/fast/phase_fractions", "operando/fast/activity",
         "operando/fast/stage_fractions", "operando/fast/inactive_by_depth", "operando/fast/voltage",
+        "operando/fast/peaks/d_spacing", "operando/fast/peaks/height", "operando/fast/peaks/fwhm", "operando/fast/peaks/area",
         "operando/slow/stage", "operando/slow/d_spacing", "operando/slow/activity", "operando/slow/stage_fractions",
     ]
 

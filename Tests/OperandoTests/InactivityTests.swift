@@ -67,6 +67,16 @@ import STEMCore
             }
         }
         errors.sort()
+        // The peak table holds the same dominant peak, with a width near the simulated 0.012 Å.
+        let n3 = PhaseSeries.peakSlots * PhaseSeries.peakFields
+        var widths: [Float] = []
+        for e in 0 ..< Self.fastSeries.stage.count where Self.fastSeries.stage[e] != 0 {
+            let slots = (0 ..< PhaseSeries.peakSlots).map { Array(Self.fastSeries.peaks[e * n3 + $0 * 4 ..< e * n3 + $0 * 4 + 4]) }
+            #expect(slots.contains { $0[0] == Self.fastSeries.dominantD[e] })
+            if let top = slots.max(by: { $0[3] < $1[3] }) { widths.append(top[2]) }
+        }
+        widths.sort()
+        #expect(abs(widths[widths.count / 2] - 0.012) < 0.002, "median FWHM \(widths[widths.count / 2]) Å")
         #expect(errors.count > 500)
         #expect(errors[Int(0.99 * Double(errors.count))] < 0.002, "99th percentile \(errors[Int(0.99 * Double(errors.count))]) Å")
     }
@@ -138,6 +148,7 @@ import STEMCore
             #expect(s.stage == Self.fastSeries.stage)
             #expect(s.dominantD == Self.fastSeries.dominantD)
             #expect(s.phaseFractions == Self.fastSeries.phaseFractions)
+            #expect(s.peaks == Self.fastSeries.peaks)
         }
     }
 

@@ -203,11 +203,18 @@ public enum OperandoAnalyseJob {
             let t = s.source.steps, n = range.count
             var stage = [UInt8](repeating: 0, count: n * t), d = [Float](repeating: 0, count: n * t)
             var fr = [Float](repeating: 0, count: n * t * 4)
+            let slots = PhaseSeries.peakSlots, fields = PhaseSeries.peakFields
+            var peakFields = [[Float]](repeating: [Float](repeating: 0, count: n * t * slots), count: fields)
             for i in 0 ..< n {
                 for k in 0 ..< t {
                     stage[i * t + k] = r.series.stage[k * n + i]
                     d[i * t + k] = r.series.dominantD[k * n + i]
                     for c in 0 ..< 4 { fr[(i * t + k) * 4 + c] = r.series.phaseFractions[(k * n + i) * 4 + c] }
+                    for j in 0 ..< slots {
+                        for f in 0 ..< fields {
+                            peakFields[f][(i * t + k) * slots + j] = r.series.peaks[((k * n + i) * slots + j) * fields + f]
+                        }
+                    }
                 }
             }
             let g = "operando/\(s.name)/"
@@ -216,6 +223,11 @@ public enum OperandoAnalyseJob {
             try writer.write(g + "d_spacing", d, trailing: [t], attributes: [("unit", "angstrom (0 = no peak)")])
             try writer.write(g + "phase_fractions", fr, trailing: [t, 4],
                              attributes: [("order", "graphite, dilute/stage 3-4, stage 2, stage 1")])
+            for (f, (name, unit)) in [("d_spacing", "angstrom"), ("height", "profile intensity"),
+                                      ("fwhm", "angstrom (in d)"), ("area", "profile intensity x radial unit")].enumerated() {
+                try writer.write(g + "peaks/" + name, peakFields[f], trailing: [t, slots],
+                                 attributes: [("unit", unit), ("slots", "up to \(slots) peaks sorted by d; 0 = no peak")])
+            }
             try writer.write(g + "activity", r.labels.map(\.rawValue),
                              attributes: [("labels", "0 no signal, 1 active, 2 inactive"),
                                           ("segment", "steps \(r.segment.lowerBound) ... \(r.segment.upperBound)")])
