@@ -191,135 +191,32 @@ public enum OperandoAnalyseJob {
             results.append(r)
         }
 
-        // Per-position outputs, scan-leading (Ny, Nx, T[, 4]).
+        // Per-position outputs, depth profiles, fractions, images.
+        let ctx = OutputContext(writer: writer, comm: comm, scan: scan, range: range, depthAxis: p.depthAxis,
+                                depthBins: p.depthBins)
         var summaries: [SeriesSummary] = []
-        let nb = DepthProfile.slabCount(bins: p.depthBins, scan: scan, axis: p.depthAxis)
-        let lines = p.depthAxis.lines(scan)
-        let depth = (0 ..< nb).map { (Double($0) + 0.5) / Double(nb) }
-        func slab(_ global: Int) -> Int { p.depthAxis.line(of: global, in: scan) * nb / lines }
-        var images: [(String, [UInt8], [(Float, Float, Float)])] = []
+        var images: [LabelImage] = []
         var plots: [(String, String)] = []
         for (s, r) in zip(all, results) {
-            let t = s.source.steps, n = range.count
-            var stage = [UInt8](repeating: 0, count: n * t), d = [Float](repeating: 0, count: n * t)
-            var fr = [Float](repeating: 0, count: n * t * 4)
-            let slots = PhaseSeries.peakSlots, fields = PhaseSeries.peakFields
-            var peakFields = [[Float]](repeating: [Float](repeating: 0, count: n * t * slots), count: fields)
-            for i in 0 ..< n {
-                for k in 0 ..< t {
-                    stage[i * t + k] = r.series.stage[k * n + i]
-                    d[i * t + k] = r.series.dominantD[k * n + i]
-                    for c in 0 ..< 4 { fr[(i * t + k) * 4 + c] = r.series.phaseFractions[(k * n + i) * 4 + c] }
-                    for j in 0 ..< slots {
-                        for f in 0 ..< fields {
-                            peakFields[f][(i * t + k) * slots + j] = r.series.peaks[((k * n + i) * slots + j) * fields + f]
-                        }
-                    }
-                }
-            }
-            let g = "operando/\(s.name)/"
-            try writer.write(g + "stage", stage, trailing: [t],
-                             attributes: [("labels", "0 none, 1 graphite, 2 dilute/stage 3-4, 3 stage 2 LiC12, 4 stage 1 LiC6")])
-            try writer.write(g + "d_spacing", d, trailing: [t], attributes: [("unit", "angstrom (0 = no peak)")])
-            try writer.write(g + "phase_fractions", fr, trailing: [t, 4],
-                             attributes: [("order", "graphite, dilute/stage 3-4, stage 2, stage 1")])
-            for (f, (name, unit)) in [("d_spacing", "angstrom"), ("height", "profile intensity"),
-                                      ("fwhm", "angstrom (in d)"), ("area", "profile intensity x radial unit")].enumerated() {
-                try writer.write(g + "peaks/" + name, peakFields[f], trailing: [t, slots],
-                                 attributes: [("unit", unit), ("slots", "up to \(slots) peaks sorted by d; 0 = no peak")])
-            }
-            try writer.write(g + "activity", r.labels.map(\.rawValue),
-                             attributes: [("labels", "0 no signal, 1 active, 2 inactive"),
-                                          ("segment", "steps \(r.segment.lowerBound) ... \(r.segment.upperBound)")])
-            // Stage fractions over time (exact fixed-point sums) and inactivity against depth.
-            var sums = [Int](repeating: 0, count: t * 5)
-            for k in 0 ..< t {
-                for i in 0 ..< n where r.series.stage[k * n + i] != 0 {
-                    sums[k * 5 + 4] += 1
-                    for c in 0 ..< 4 {
-                        sums[k * 5 + c] += Int((Double(r.series.phaseFractions[(k * n + i) * 4 + c]) * fractionScale).rounded())
-                    }
-                }
-            }
-            comm.allreduce(&sums, .sum)
-            var stageFractions = [Double](repeating: 0, count: t * 4)
-            for k in 0 ..< t where sums[k * 5 + 4] > 0 {
-                for c in 0 ..< 4 { stageFractions[k * 4 + c] = Double(sums[k * 5 + c]) / fractionScale / Double(sums[k * 5 + 4]) }
-            }
-            var counts = [Int](repeating: 0, count: nb * 3)
-            for (o, l) in r.labels.enumerated() { counts[slab(range.lowerBound + o) * 3 + Int(l.rawValue)] += 1 }
-            comm.allreduce(&counts, .sum)
-            let profile = DepthProfile(depth: depth, counts: (0 ..< nb).map { Array(counts[$0 * 3 ..< $0 * 3 + 3]) })
-            let inactiveByDepth = profile.fraction(of: PixelActivity.inactive.rawValue)
-            let totals = (0 ..< 3).map { c in (0 ..< nb).reduce(0) { $0 + counts[$1 * 3 + c] } }
-            let inactiveFraction = totals[1] + totals[2] > 0 ? Double(totals[2]) / Double(totals[1] + totals[2]) : 0
-            try writer.writeReplicated(g + "stage_fractions", stageFractions, shape: [t, 4],
-                                       attributes: [("order", "graphite, dilute/stage 3-4, stage 2, stage 1"),
-                                                    ("meaning", "mean phase fractions over positions with a peak")])
-            try writer.writeReplicated(g + "inactive_by_depth", inactiveByDepth, shape: [nb],
-                                       attributes: [("depth", "slab centres in operando/depth")])
-            if let table = s.electrochemistry {
-                try writer.writeReplicated(g + "time", table.time, shape: [t])
-                if let v = table.voltage { try writer.writeReplicated(g + "voltage", v, shape: [t]) }
-            }
-            try output.comm.collectively {
-                try output.root.group("operando/\(s.name)").setAttribute("inactive_fraction", inactiveFraction)
-            }
-            summaries.append(SeriesSummary(name: s.name, steps: t, segment: r.segment, inactiveFraction: inactiveFraction,
-                                           integrationSeconds: comm.allreduce(r.integrationSeconds, .max),
-                                           fitSeconds: comm.allreduce(r.fitSeconds, .max),
-                                           fitCPUSeconds: comm.allreduce(r.fitCPUSeconds, .max)))
-            if let full = comm.gatherv(r.labels.map(\.rawValue), root: 0) {
-                images.append(("activity_\(s.name)", full, [(0, 0, 0), (0.17, 0.63, 0.17), (0.84, 0.15, 0.16)]))
-                plots.append(("stage_fractions_\(s.name).svg",
-                              stageFractionPlot(name: s.name, fractions: stageFractions, steps: t, table: s.electrochemistry,
-                                                segment: r.segment)))
-                var dp = SVGPlot(title: "Inactive fraction against depth (\(s.name) series)",
-                                 xLabel: "depth (0 = current collector, 1 = separator)", yLabel: "fraction of electrode")
-                dp.series = [.init(label: "inactive", x: depth, y: inactiveByDepth, color: "#d62728")]
-                plots.append(("inactive_depth_\(s.name).svg", dp.render()))
-            }
+            let (summary, image, seriesPlots) = try writeSeries(s, r, ctx)
+            summaries.append(summary)
+            images += image.map { [$0] } ?? []
+            plots += seriesPlots
         }
-        try writer.writeReplicated("operando/depth", depth, shape: [nb],
+        try writer.writeReplicated("operando/depth", ctx.depth, shape: [ctx.slabs],
                                    attributes: [("meaning", "slab centres, 0 = current collector, 1 = separator")])
-
-        // Dead / slow from the two rates.
         var combinedFractions: [Double]?
         if results.count == 2 {
-            let combined = try ParticleActivity.combine(fast: results[0].labels, slow: results[1].labels)
-            try writer.write("operando/activity", combined.map(\.rawValue),
-                             attributes: [("labels", "0 no signal, 1 active, 2 slow, 3 dead, 4 inconsistent")])
-            let k = ParticleActivity.allCases.count
-            var counts = [Int](repeating: 0, count: nb * k)
-            for (o, l) in combined.enumerated() { counts[slab(range.lowerBound + o) * k + Int(l.rawValue)] += 1 }
-            comm.allreduce(&counts, .sum)
-            let profile = DepthProfile(depth: depth, counts: (0 ..< nb).map { Array(counts[$0 * k ..< ($0 + 1) * k]) })
-            var totals = [Int](repeating: 0, count: k)
-            for b in 0 ..< nb { for c in 0 ..< k { totals[c] += counts[b * k + c] } }
-            let material = totals.dropFirst().reduce(0, +)
-            let fractions = totals.enumerated().map { c, v in c == 0 || material == 0 ? 0 : Double(v) / Double(material) }
+            let (fractions, image, plot) = try writeDeadAndSlow(fast: results[0].labels, slow: results[1].labels, ctx)
             combinedFractions = fractions
-            try writer.writeReplicated("operando/fractions", fractions, shape: [k],
-                                       attributes: [("order", "no signal (0), active, slow, dead, inconsistent")])
-            var byDepth: [Double] = []
-            for b in 0 ..< nb { for c in 0 ..< k { byDepth.append(profile.fraction(of: UInt8(c))[b]) } }
-            try writer.writeReplicated("operando/activity_by_depth", byDepth, shape: [nb, k],
-                                       attributes: [("order", "no signal, active, slow, dead, inconsistent")])
-            if let full = comm.gatherv(combined.map(\.rawValue), root: 0) {
-                images.append(("activity", full, [(0, 0, 0), (0.17, 0.63, 0.17), (1.0, 0.5, 0.05), (0.84, 0.15, 0.16), (0.58, 0.4, 0.74)]))
-                var dp = SVGPlot(title: "Dead and slow graphite against depth", xLabel: "depth (0 = current collector, 1 = separator)",
-                                 yLabel: "fraction of electrode")
-                dp.series = [.init(label: "dead", x: depth, y: profile.fraction(of: ParticleActivity.dead.rawValue), color: "#d62728"),
-                             .init(label: "slow", x: depth, y: profile.fraction(of: ParticleActivity.slow.rawValue), color: "#ff7f0e"),
-                             .init(label: "active", x: depth, y: profile.fraction(of: ParticleActivity.active.rawValue), color: "#2ca02c")]
-                plots.append(("activity_depth.svg", dp.render()))
-            }
+            if let image { images.append(image) }
+            if let plot { plots.append(plot) }
         }
         try output.comm.collectively {
             guard comm.isRoot, let folder = pngFolder else { return }
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let s = MapRenderer.upscale(forWidth: scan.columns, height: scan.rows)
-            for (name, labels, palette) in images {
+            for (name, labels, palette) in images.map({ ($0.name, $0.labels, $0.palette) }) {
                 let colors = labels.map { palette[min(Int($0), palette.count - 1)] }
                 try MapRenderer.rgb(colors, width: scan.columns, height: scan.rows, scale: s).write(to: folder + "/\(name).png")
             }
