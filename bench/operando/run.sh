@@ -13,7 +13,7 @@ patterns=${1:-128}; size=${2:-512}; fitscan=${3:-40x60}
 venv=.venv-pyfai
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -c "import pyFAI, h5py" 2>/dev/null || "$venv/bin/pip" install -q pyFAI h5py
-swift build -c release >/dev/null
+swift build -c release --build-tests >/dev/null
 source scripts/mpi-env.sh
 bin=.build/release/stemrun
 out=bench-out/operando

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 venv=.venv-pyfai
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -c "import pyFAI, h5py" 2>/dev/null || "$venv/bin/pip" install -q pyFAI h5py
-[ -x .build/release/stemrun ] || swift build -c release >/dev/null
+[ -x .build/release/stemrun ] || swift build -c release --build-tests >/dev/null
 source scripts/mpi-env.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
