@@ -10,7 +10,7 @@ standalone_build() {
   swiftc -parse-as-library -emit-library -static -module-name STEMCore -emit-module \
     -emit-module-path "$lib/STEMCore.swiftmodule" -o "$lib/libSTEMCore.a" "$@" "$root"/Sources/STEMCore/*.swift
   local readers
-  readers=$(grep -L -E '^import (HDF5|CHDF5|MPIShim)' "$root"/Sources/Readers/*.swift "$root"/Sources/Readers/Formats/*.swift)
+  readers=$(grep -L -E '^import (HDF5|CHDF5|MPIShim|Foundation)' "$root"/Sources/Readers/*.swift "$root"/Sources/Readers/Formats/*.swift)
   # shellcheck disable=SC2086
   swiftc -parse-as-library -I "$lib" -L "$lib" -lSTEMCore -I "$root/Sources/CPNG" -lpng16 "$@" \
     -module-name ReadersStandalone $readers "$main" -o "$out"

@@ -91,5 +91,5 @@ public struct InputSpec: Sendable {
 
 /// The list the instrument-format readers fill in (issue: readers for instrument formats).
 public enum InstrumentFormats {
-    public static let all: [InputSpec.Registration] = []
+    public static let all: [InputSpec.Registration] = FormatRegistry.builtIn.map(InputSpec.Registration.init)
 }
