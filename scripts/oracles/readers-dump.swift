@@ -27,7 +27,7 @@ enum ReadersDump {
         do {
             let source = try openPatternSource(path: args[0], format: format, options: options)
             let partition = ScanPartition(total: source.scan.count, parts: 3)
-            let out = try OutputFile(path: args[1], truncate: true)
+            let out = try WritableFile(path: args[1], truncate: true)
             var offset = 0
             let blo = try writeBlo.map { try BlockfileWriter(path: $0, scan: source.scan, patternSize: source.detector.rows) }
             let bmp = try writeBMP.map { try BMPSequenceWriter(folder: $0, scan: source.scan, detector: source.detector, bitDepth: 8) }
