@@ -1,6 +1,6 @@
-# Sourced by fuzz/run.sh and scripts/oracles/readers-rosettasciio.sh: compiles STEMCore plus the
-# Readers sources that do not need HDF5 directly with swiftc, so small tools (fuzzers, the oracle's
-# pattern dumper) can be built without changing Package.swift.
+# Sourced by fuzz/run.sh: compiles STEMCore plus the
+# Readers sources that do not need HDF5 directly with swiftc, so small tools (the fuzzers)
+# can be built without changing Package.swift.
 #   standalone_build OUT MAIN.swift [extra swiftc flags...]
 standalone_build() {
   local out="$1" main="$2"; shift 2

@@ -25,13 +25,11 @@ with zipfile.ZipFile(wheel) as z:
             z.extract(n, sys.argv[2])
 PY
 
-# The pattern dumper: the Readers sources compiled with swiftc (no Package.swift target needed).
-source fuzz/standalone.sh
-mkdir -p .build/oracles
-standalone_build .build/oracles/readers-dump scripts/oracles/readers-dump.swift -O 2> "$tmp/build.log" || { cat "$tmp/build.log"; exit 1; }
+swift build -c release --product stemrun > "$tmp/build.log" 2>&1 || { tail -30 "$tmp/build.log"; exit 1; }
+source scripts/mpi-env.sh
 
 mkdir -p "$tmp/work"
-if "$venv/bin/python" scripts/oracles/readers_rosettasciio.py .build/oracles/readers-dump "$tmp/hs/hyperspy/tests/io" "$tmp/work"; then
+if "$venv/bin/python" scripts/oracles/readers_rosettasciio.py "$root/.build/release/stemrun" "$tmp/hs/hyperspy/tests/io" "$tmp/work"; then
   echo "PASS readers-rosettasciio"
 else
   echo "FAIL readers-rosettasciio"
