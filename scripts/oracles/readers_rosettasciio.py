@@ -102,6 +102,15 @@ for k, p in enumerate(src2d):
 stack = np.stack([read_dm(p)[0]["data"] for p in src2d]).astype(np.float64)
 check("folder of .dm4 frames (rosettasciio per file)", stack, dm_dir)
 
+# --- EMD from Prismatic (HDF5): stemrun's HDF5 reader on each depth's datacube -----------------------
+from rsciio.emd import file_reader as read_emd  # noqa: E402
+
+path = os.path.join(io_dir, "emd_files", "Si100_4D.emd")
+cube = read_emd(path)[0]["data"]  # (depth, R_x, R_y, Q_x, Q_y)
+for depth in range(cube.shape[0]):
+    dataset = f"4DSTEM_simulation/data/datacubes/CBED_array_depth{depth:04d}/datacube"
+    check(f"Prismatic EMD Si100_4D.emd depth {depth} (rosettasciio)", cube[depth], path, "--dataset", dataset)
+
 # --- EMPAD: real XML files, raw data generated here -----------------------------------------------
 from rsciio.empad import file_reader as read_empad  # noqa: E402
 
