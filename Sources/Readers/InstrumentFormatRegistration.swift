@@ -2,7 +2,12 @@ import Foundation
 import STEMCore
 
 // Connects the instrument formats of `FormatRegistry` to the command line's `InputSpec`, which tries
-// HDF5 first, then these detectors in order, then raw binary.
+// these detectors in order, then the HDF5 signature (generic HDF5, including EMD files), then raw binary.
+
+extension FormatRegistry {
+    /// Every instrument format, including those read through HDF5 (Dectris master + data files).
+    public static let instrumentFormats: [PatternFormat] = builtIn + [DectrisPatternSource.format]
+}
 
 extension InputSpec.Registration {
     /// The `InputSpec` registration of an instrument format.

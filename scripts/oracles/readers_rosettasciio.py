@@ -111,6 +111,26 @@ for depth in range(cube.shape[0]):
     dataset = f"4DSTEM_simulation/data/datacubes/CBED_array_depth{depth:04d}/datacube"
     check(f"Prismatic EMD Si100_4D.emd depth {depth} (rosettasciio)", cube[depth], path, "--dataset", dataset)
 
+# --- Dectris Arina: master + 2 data files, bitshuffle-LZ4 (written with h5py + hdf5plugin) ------------
+import h5py  # noqa: E402
+import hdf5plugin  # noqa: E402
+from rsciio.arina import file_reader as read_arina  # noqa: E402
+
+arina = os.path.join(work, "arina")
+os.makedirs(arina, exist_ok=True)
+for dtype in (np.uint16, np.uint32):
+    frames = np.random.default_rng(5).integers(0, 60000, size=(49, 24, 20)).astype(dtype)
+    stem = os.path.join(arina, f"scan_{np.dtype(dtype).name}")
+    for k, (a, b) in enumerate([(0, 30), (30, 49)]):
+        with h5py.File(f"{stem}_data_{k + 1:06d}.h5", "w") as f:
+            f.create_dataset("entry/data/data", data=frames[a:b], chunks=(1, 24, 20), **hdf5plugin.Bitshuffle(cname="lz4"))
+    with h5py.File(f"{stem}_master.h5", "w") as f:
+        f.create_group("entry/data")
+        for k in range(2):
+            f[f"entry/data/data_{k + 1:06d}"] = h5py.ExternalLink(os.path.basename(f"{stem}_data_{k + 1:06d}.h5"), "entry/data/data")
+    d = read_arina(f"{stem}_master.h5")[0]["data"]
+    check(f"Dectris Arina master + 2 bitshuffle-LZ4 data files, {np.dtype(dtype).name} (rosettasciio)", d, f"{stem}_master.h5", scan=(7, 7))
+
 # --- EMPAD: real XML files, raw data generated here -----------------------------------------------
 from rsciio.empad import file_reader as read_empad  # noqa: E402
 
