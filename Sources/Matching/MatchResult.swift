@@ -36,6 +36,13 @@ public struct MatchResult: Sendable {
     /// Pattern centre used (pixels).
     public var centreX: Double, centreY: Double
 
+    public init(phase: Int, orientation: Orientation, correlation: Float, reliability: Float, phaseReliability: Float,
+                candidates: [MatchCandidate], centreX: Double, centreY: Double) {
+        self.phase = phase; self.orientation = orientation; self.correlation = correlation
+        self.reliability = reliability; self.phaseReliability = phaseReliability
+        self.candidates = candidates; self.centreX = centreX; self.centreY = centreY
+    }
+
     public var isIndexed: Bool { phase >= 0 }
     public var euler: EulerAngles { orientation.euler }
 

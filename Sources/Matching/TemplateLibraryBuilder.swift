@@ -47,8 +47,9 @@ public struct TemplateLibraryBuilder: Sendable {
         for (p, dirs) in directions.enumerated() {
             let phaseRange = start ..< start + dirs.count
             start += dirs.count
-            let local = max(r.lowerBound, phaseRange.lowerBound) ..< min(r.upperBound, phaseRange.upperBound)
-            guard !local.isEmpty else { continue }
+            let lower = max(r.lowerBound, phaseRange.lowerBound), upper = min(r.upperBound, phaseRange.upperBound)
+            guard lower < upper else { continue }
+            let local = lower ..< upper
             var withSpots = 0
             for g in local {
                 let orientation = Orientation.zoneAxis(dirs[g - phaseRange.lowerBound])
