@@ -67,3 +67,57 @@ import Testing
         #expect(throws: STEMError.self) { try AngWriter.text(results: results, scan: ScanGrid(rows: 1, columns: 2), phases: phases) }
     }
 }
+
+/// Writes a two-phase `.ang` map with known random orientations and phases, plus the expected values as CSV
+/// (scan index, phase id, quaternion w x y z). The orix oracle (`scripts/oracles/matching-orix.sh`) sets
+/// STEMRUN_ANG_ORACLE_DIR and reads both; without it the files go to a temporary folder and are checked here.
+@Suite struct AngOracleExport {
+    @Test func writeKnownOrientationMap() throws {
+        let dir = ProcessInfo.processInfo.environment["STEMRUN_ANG_ORACLE_DIR"]
+            ?? NSTemporaryDirectory() + "stemrun-ang-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let phases = [BuiltInPhase.aluminium.structure, BuiltInPhase.copper.structure].map(TemplatePhase.init)
+        let scan = ScanGrid(rows: 7, columns: 9)
+        var generator = SplitMix(seed: 2024)
+        var results: [MatchResult] = []
+        var csv = "index,phase_id,w,x,y,z\n"
+        for i in 0 ..< scan.count {
+            // Uniform random rotation (Shoemake).
+            let u1 = generator.next(), u2 = generator.next(), u3 = generator.next()
+            let a = (1 - u1).squareRoot(), b = u1.squareRoot()
+            let q = Quaternion(w: a * sin(2 * .pi * u2), x: a * cos(2 * .pi * u2), y: b * sin(2 * .pi * u3), z: b * cos(2 * .pi * u3))
+            let o = Orientation(quaternion: q)
+            let phase = i % 11 == 5 ? -1 : (i % 3 == 0 ? 1 : 0)
+            results.append(phase < 0 ? .notIndexed(centreX: 0, centreY: 0)
+                : MatchResult(phase: phase, orientation: o, correlation: 0.4, reliability: 30, phaseReliability: 50,
+                              candidates: [], centreX: 0, centreY: 0))
+            let p = o.quaternion
+            csv += "\(i),\(phase < 0 ? -1 : phase + 1),\(p.w),\(p.x),\(p.y),\(p.z)\n"
+        }
+        let angPath = dir + "/known.ang"
+        try AngWriter.write(results: results, scan: scan, stepX: 0.5, stepY: 0.5, phases: phases, to: angPath)
+        try csv.write(toFile: dir + "/known.csv", atomically: true, encoding: .utf8)
+        // Read back the Euler angles written and compare with the orientations (5 decimals ⇒ < 0.002°).
+        let body = try String(contentsOfFile: angPath, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(body.count == scan.count)
+        for (i, line) in body.enumerated() where results[i].isIndexed {
+            let v = line.split(separator: " ").compactMap { Double($0) }
+            let back = Orientation(euler: EulerAngles(phi1: v[0], Phi: v[1], phi2: v[2]))
+            #expect(back.quaternion.angle(to: results[i].orientation.quaternion) * 180 / .pi < 0.002)
+        }
+    }
+}
+
+/// SplitMix64 as uniform doubles in [0, 1), for reproducible test data.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> Double {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Double(z >> 11) / Double(1 << 53)
+    }
+}
