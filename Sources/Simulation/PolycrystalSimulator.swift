@@ -139,10 +139,7 @@ public struct PolycrystalSimulator: Sendable {
             render(index: index, into: out)
             if noise {
                 var rng = Xoshiro256(seed: SplitMix64.mix(p.seed, UInt64(index) &+ 0x1000))
-                for i in 0 ..< size {
-                    let mean = out[i]
-                    out[i] = mean < 10 ? rng.smallPoisson(max(mean, 0)) : Float(rng.poisson(Double(mean)))
-                }
+                rng.samplePoisson(inPlace: out)
                 for h in hotPixels { out[h] += Float(p.hotPixelValue) }
             }
         }

@@ -76,15 +76,50 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable {
         var k: Float = 0
         while u > cdf {
             k += 1
-            p *= mean * Xoshiro256.reciprocals[min(Int(k), 63)]
+            p *= mean / k
             cdf += p
             if k >= 63 { break }   // P(k ≥ 63 | mean < 10) < 1e-25
         }
         return k
     }
 
-    /// 1/k for k = 0...63 (index 0 unused).
-    @usableFromInline static let reciprocals: [Float] = (0 ..< 64).map { $0 == 0 ? 0 : 1 / Float($0) }
+    /// Replaces every expected count in `buffer` by a Poisson deviate of that mean (negative or NaN means give 0).
+    ///
+    /// Eight pixels at a time: where all eight means are below 10, the CDF inversion of `smallPoisson` runs as a
+    /// fixed-length SIMD loop, k = Σ_j [u > F(j−1)] for j = 1 ... ⌈m + 5√m + 6⌉ with m the largest of the eight means
+    /// (the omitted tail has probability < 1e-7), with no data-dependent branch; other groups and the tail fall
+    /// back to the scalar samplers. Same distribution as `poisson`, a different (still deterministic) draw order.
+    public mutating func samplePoisson(inPlace buffer: UnsafeMutableBufferPointer<Float>) {
+        let n = buffer.count
+        var i = 0
+        while i + 8 <= n {
+            var mean = SIMD8<Float>()
+            for l in 0 ..< 8 { let v = buffer[i + l]; mean[l] = v > 0 ? v : 0 }
+            let top = mean.max()
+            if top < 10 {
+                var p = SIMD8<Float>(), u = SIMD8<Float>()
+                for l in 0 ..< 8 { p[l] = expf(-mean[l]); u[l] = uniformFloat() }
+                var cdf = p
+                var k = SIMD8<Float>(repeating: 0)
+                let steps = Int(top + 5 * top.squareRoot() + 6)
+                var j: Float = 1
+                for _ in 0 ..< steps {
+                    k.replace(with: k + 1, where: u .> cdf)
+                    p *= mean / j
+                    cdf += p
+                    j += 1
+                }
+                for l in 0 ..< 8 { buffer[i + l] = k[l] }
+            } else {
+                for l in 0 ..< 8 { buffer[i + l] = Float(poisson(Double(mean[l]))) }
+            }
+            i += 8
+        }
+        while i < n {
+            buffer[i] = Float(poisson(Double(buffer[i])))
+            i += 1
+        }
+    }
 
     @usableFromInline mutating func ptrs(_ lam: Double) -> Double {
         let slam = lam.squareRoot(), loglam = log(lam)

@@ -36,3 +36,30 @@ import Simulation
     #expect(differ)
     #expect(SplitMix64.mix(1, 2) != SplitMix64.mix(1, 3) && SplitMix64.mix(1, 2) == SplitMix64.mix(1, 2))
 }
+
+@Test func inPlacePoissonSamplingHasTheRightMoments() {
+    var rng = Xoshiro256(seed: 9)
+    // Constant means (SIMD path below 10, scalar above), and a buffer whose length is no multiple of 8.
+    for mean: Float in [0.02, 0.4, 2.5, 9.9, 30] {
+        var buffer = [Float](repeating: mean, count: 200_003)
+        buffer.withUnsafeMutableBufferPointer { rng.samplePoisson(inPlace: $0) }
+        let n = Double(buffer.count)
+        let m = buffer.reduce(0.0) { $0 + Double($1) } / n
+        let v = buffer.reduce(0.0) { $0 + (Double($1) - m) * (Double($1) - m) } / n
+        #expect(buffer.allSatisfy { $0 >= 0 && $0 == $0.rounded() })
+        #expect(abs(m - Double(mean)) < 5 * (Double(mean) / n).squareRoot() + 1e-3, "mean \(mean): \(m)")
+        #expect(abs(v - Double(mean)) < 6 * Double(mean) * (2 / n).squareRoot() + 0.01 * Double(mean) + 1e-3, "mean \(mean): variance \(v)")
+    }
+    // Mixed means in one group of eight keep their own expectations (lanes do not leak into each other).
+    let pattern: [Float] = [0.1, 8, 0.5, 3, 12, 0, -1, 6]
+    var sums = [Double](repeating: 0, count: 8)
+    let reps = 40_000
+    var buffer = [Float](repeating: 0, count: 8 * reps)
+    for r in 0 ..< reps { for l in 0 ..< 8 { buffer[8 * r + l] = pattern[l] } }
+    buffer.withUnsafeMutableBufferPointer { rng.samplePoisson(inPlace: $0) }
+    for r in 0 ..< reps { for l in 0 ..< 8 { sums[l] += Double(buffer[8 * r + l]) } }
+    for l in 0 ..< 8 {
+        let expected = Double(max(pattern[l], 0))
+        #expect(abs(sums[l] / Double(reps) - expected) < 5 * (expected / Double(reps)).squareRoot() + 1e-3, "lane \(l)")
+    }
+}
