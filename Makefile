@@ -11,7 +11,7 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	swift build -c release
+	swift build -c release --build-tests
 
 demo: build
 	@mkdir -p $(DEMO)
@@ -20,7 +20,7 @@ demo: build
 	@echo "results: $(DEMO)/virtual.h5 and PNG maps in $(DEMO)/virtual-png/"
 
 unit-test: build
-	$(MPIENV) swift test -c release --no-parallel
+	$(MPIENV) swift test -c release --skip-build --no-parallel
 
 oracle-test: build
 	$(MPIENV) scripts/test-oracles.sh
