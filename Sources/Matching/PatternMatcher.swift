@@ -56,21 +56,25 @@ public struct PatternMatcher: Sendable {
 
     /// Matches every pattern of `block`, splitting it over `threads` threads.
     public func match(block: PatternBlock, threads: Int = 1) -> [MatchResult] {
-        let n = block.count, size = detector.pixelCount
         precondition(block.detector == detector, "PatternMatcher: block detector \(block.detector) differs from \(detector)")
+        return block.pixels.withUnsafeBufferPointer { match(patterns: $0, count: block.count, threads: threads) }
+    }
+
+    /// Matches `count` consecutive patterns (pattern-major, each row-major) over `threads` threads.
+    public func match(patterns px: UnsafeBufferPointer<Float>, count n: Int, threads: Int = 1) -> [MatchResult] {
+        let size = detector.pixelCount
+        precondition(px.count >= n * size, "PatternMatcher: \(px.count) values for \(n) patterns of \(size) pixels")
+        guard n > 0 else { return [] }
         var results = [MatchResult](repeating: .notIndexed(centreX: 0, centreY: 0), count: n)
         let parts = max(1, min(threads, n))
-        block.pixels.withUnsafeBufferPointer { px in
-            results.withUnsafeMutableBufferPointer { out in
-                let outBase = out.baseAddress!
-                let pxBase = px.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    let range = ScanPartition(total: n, parts: parts).range(of: part)
-                    let ws = Workspace(for: self)
-                    for p in range {
-                        let pattern = UnsafeBufferPointer(start: pxBase + p * size, count: size)
-                        (outBase + p).pointee = match(pattern, workspace: ws)
-                    }
+        results.withUnsafeMutableBufferPointer { out in
+            let outBase = out.baseAddress!
+            let pxBase = px.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let range = ScanPartition(total: n, parts: parts).range(of: part)
+                let ws = Workspace(for: self)
+                for p in range {
+                    (outBase + p).pointee = match(UnsafeBufferPointer(start: pxBase + p * size, count: size), workspace: ws)
                 }
             }
         }
