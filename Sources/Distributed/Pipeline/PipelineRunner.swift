@@ -193,7 +193,7 @@ public enum Preflight {
             throw STEMError.outputFailed(path: folder, detail: "exists and is not a folder")
         }
         do {
-            try FileManager.default.createDirectory(atPath: folder + "/stages", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
             throw STEMError.outputFailed(path: folder, detail: "cannot create the output folder: \((error as NSError).localizedDescription)")
         }
@@ -206,6 +206,11 @@ public enum Preflight {
         close(fd)
         unlink(probe)
         guard ok else { throw STEMError.outputFailed(path: folder, detail: "writing to the output folder failed (\(String(cString: strerror(errno))))") }
+        do {
+            try FileManager.default.createDirectory(atPath: folder + "/stages", withIntermediateDirectories: true)
+        } catch {
+            throw STEMError.outputFailed(path: folder, detail: "cannot create \(folder)/stages: \((error as NSError).localizedDescription)")
+        }
     }
 
     /// Fails when the file system holding `folder` has less than `neededBytes + keepFreeBytes` available.
