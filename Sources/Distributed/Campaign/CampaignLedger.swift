@@ -30,6 +30,20 @@ public final class CampaignLedger {
         public var identity: String
         public var seconds: Double?
         public var error: String?
+
+        public init(time: String, dataset: String, state: State, run: String, task: Int, host: String, pid: Int32,
+                    identity: String, seconds: Double? = nil, error: String? = nil) {
+            self.time = time
+            self.dataset = dataset
+            self.state = state
+            self.run = run
+            self.task = task
+            self.host = host
+            self.pid = pid
+            self.identity = identity
+            self.seconds = seconds
+            self.error = error
+        }
     }
 
     public let path: String

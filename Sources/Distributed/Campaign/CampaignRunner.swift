@@ -31,8 +31,10 @@ public struct CampaignRunner {
         public var done: [String] = []
         public var failed: [(name: String, error: String)] = []
         public var pending: [String] = []
-        /// Attempts made by this invocation.
+        /// Datasets attempted by this rank's group in this invocation.
         public var attempted: [String] = []
+        /// Datasets attempted by all groups in this invocation.
+        public var attemptedTotal = 0
     }
 
     public func run(world: Communicator) throws -> Outcome {
@@ -50,6 +52,7 @@ public struct CampaignRunner {
         }
 
         var attempted: [String] = []
+        var outcome = Outcome()
         while true {
             var claimed = [-1]
             var identity = ""
@@ -89,11 +92,10 @@ public struct CampaignRunner {
                 }
             }
         }
-        world.barrier()
+        outcome.attempted = attempted
+        outcome.attemptedTotal = world.allreduce(group.isRoot ? attempted.count : 0, .sum)
 
         // The final states of this task's share, as the ledger records them.
-        var outcome = Outcome()
-        outcome.attempted = attempted
         let last = CampaignLedger.latest(try world.collectively { try ledger.records() })
         for e in share {
             switch last[e.name]?.state {

@@ -81,7 +81,7 @@ struct CampaignCommand: ParsableCommand {
                 let records = try CampaignLedger(path: m.ledgerPath).records()
                 print("")
                 print(CampaignRunner.summaryTable(manifest: m, records: records))
-                print("this task: \(outcome.attempted.count) attempted; \(outcome.done.count) done, \(outcome.failed.count) failed, \(outcome.pending.count) not done")
+                print("this task: \(outcome.attemptedTotal) attempted; \(outcome.done.count) done, \(outcome.failed.count) failed, \(outcome.pending.count) not done")
                 fflush(stdout)
             }
             failedHere = !outcome.failed.isEmpty || !outcome.pending.isEmpty
