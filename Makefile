@@ -5,7 +5,7 @@ MPIENV := source scripts/mpi-env.sh &&
 NP ?= 2
 DEMO := demo-out
 
-.PHONY: deps build demo test unit-test mpi-test oracle-test bench clean
+.PHONY: deps build demo test unit-test mpi-test oracle-test slurm-test bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -28,7 +28,11 @@ mpi-test: build
 oracle-test: build
 	$(MPIENV) scripts/test-oracles.sh
 
-test: unit-test mpi-test oracle-test
+# A real one-node SLURM cluster on loopback: sbatch of slurm/*.sbatch (needs root, slurm-wlm, munge).
+slurm-test: build
+	scripts/test-slurm.sh
+
+test: unit-test mpi-test oracle-test slurm-test
 
 bench: build
 	$(MPIENV) scripts/bench.sh
