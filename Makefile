@@ -5,7 +5,7 @@ MPIENV := source scripts/mpi-env.sh &&
 NP ?= 2
 DEMO := demo-out
 
-.PHONY: deps build demo test unit-test mpi-test oracle-test slurm-test bench clean
+.PHONY: deps build demo test unit-test oracle-test slurm-test bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -15,15 +15,12 @@ build: deps
 
 demo: build
 	@mkdir -p $(DEMO)
-	$(MPIENV) $(BIN) simulate --output $(DEMO)/sample.h5
+	$(MPIENV) mpirun -np $(NP) $(BIN) simulate --output $(DEMO)/sample.h5
 	$(MPIENV) mpirun -np $(NP) $(BIN) virtual $(DEMO)/sample.h5 --output $(DEMO)/virtual.h5 --png-dir $(DEMO)/virtual-png
 	@echo "results: $(DEMO)/virtual.h5 and PNG maps in $(DEMO)/virtual-png/"
 
 unit-test: build
-	$(MPIENV) swift test -c release
-
-mpi-test: build
-	$(MPIENV) scripts/test-mpi.sh
+	$(MPIENV) swift test -c release --no-parallel
 
 oracle-test: build
 	$(MPIENV) scripts/test-oracles.sh
@@ -32,7 +29,7 @@ oracle-test: build
 slurm-test: build
 	scripts/test-slurm.sh
 
-test: unit-test mpi-test oracle-test slurm-test
+test: unit-test oracle-test slurm-test
 
 bench: build
 	$(MPIENV) scripts/bench.sh

@@ -276,15 +276,18 @@ public final class H5Group: H5Location {
 }
 
 extension H5Location {
-    /// Writes a dataset of variable-length UTF-8 strings (e.g. phase names, column labels), shaped `shape`
-    /// (default 1D). Single-writer or collective with identical content on every rank.
+    /// Writes a dataset of fixed-length, null-terminated UTF-8 strings (e.g. phase names, column labels),
+    /// shaped `shape` (default 1D). Fixed length because parallel HDF5 cannot write variable-length data;
+    /// single writer, or collective with identical content on every rank.
     @discardableResult
     public func writeStrings(_ path: String, _ values: [String], shape: [Int]? = nil) throws -> H5Dataset {
         let shp = shape ?? [values.count]
         precondition(shp.reduce(1, *) == values.count)
+        let width = max(1, values.map { $0.utf8.count }.max() ?? 0) + 1
         let type = H5Tcopy(shim_H5T_C_S1())
         defer { H5Tclose(type) }
-        H5Tset_size(type, shim_H5T_VARIABLE())
+        H5Tset_size(type, width)
+        H5Tset_strpad(type, H5T_STR_NULLTERM)
         H5Tset_cset(type, H5T_CSET_UTF8)
         var dims = shp.map { hsize_t($0) }
         let space = H5Screate_simple(Int32(dims.count), &dims, nil)
@@ -294,10 +297,11 @@ extension H5Location {
         let d = try H5.check(id: H5Dcreate2(id, path, type, space, lcpl.id, shim_H5P_DEFAULT(), shim_H5P_DEFAULT()),
                              "H5Dcreate2(\(path))", path: filePath)
         let ds = H5Dataset(id: d, filePath: filePath, name: childName(path))
-        let cstrings = values.map { strdup($0) }
-        defer { cstrings.forEach { free($0) } }
-        var ptrs = cstrings.map { UnsafePointer<CChar>($0) }
-        try H5.check(H5Dwrite(d, type, shim_H5S_ALL(), shim_H5S_ALL(), shim_H5P_DEFAULT(), &ptrs),
+        var buffer = [UInt8](repeating: 0, count: width * values.count)
+        for (i, v) in values.enumerated() {
+            for (j, byte) in v.utf8.enumerated() { buffer[i * width + j] = byte }
+        }
+        try H5.check(H5Dwrite(d, type, shim_H5S_ALL(), shim_H5S_ALL(), shim_H5P_DEFAULT(), &buffer),
                      "H5Dwrite(\(path))", path: filePath)
         return ds
     }

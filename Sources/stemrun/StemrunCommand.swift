@@ -7,7 +7,8 @@ struct Stemrun: ParsableCommand {
         commandName: "stemrun",
         abstract: "Distributed batch processing of 4D-STEM data on MPI.",
         version: StemrunVersion.string,
-        subcommands: [InfoCommand.self, VirtualCommand.self, RunCommand.self, CampaignCommand.self])
+        subcommands: [InfoCommand.self, SimulateCommand.self, VirtualCommand.self, BenchReadCommand.self,
+                      RunCommand.self, CampaignCommand.self])
 }
 
 enum StemrunVersion {

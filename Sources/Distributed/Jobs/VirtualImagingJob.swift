@@ -28,6 +28,10 @@ public enum VirtualImagingJob {
         public var positions: Int
         public var seconds: Double
         public var bytesRead: Int
+        /// Seconds of the streaming pass (read + virtual detectors) on the slowest rank.
+        public var streamSeconds: Double
+        /// Peak resident memory of the largest rank.
+        public var peakResidentBytes: Int
     }
 
     /// Finds the virtual detector: from the parameters, completed by a direct-beam estimate on the mean of
@@ -74,6 +78,7 @@ public enum VirtualImagingJob {
         var checksum: UInt64 = 0
         let progress = ProgressLine(label: "virtual", total: range.count, rank: comm.rank)
         let reader = ChunkedScan(source: source, range: range, budgetBytes: parameters.chunkBudgetBytes)
+        let streamStart = Date()
         try comm.collectively {
             try reader.forEach { chunk, patterns in
                 let off = chunk.lowerBound - range.lowerBound
@@ -97,6 +102,7 @@ public enum VirtualImagingJob {
                 progress.update(chunk.upperBound - range.lowerBound, bytes: (chunk.upperBound - range.lowerBound) * source.bytesPerPattern)
             }
         }
+        let streamSeconds = comm.allreduce(Date().timeIntervalSince(streamStart), .max)
         var mean = acc.sumPattern
         comm.allreduce(&mean, .sum)
         for i in mean.indices { mean[i] /= Float(scan.count) }
@@ -117,7 +123,8 @@ public enum VirtualImagingJob {
                          mean: mean, maxPattern: maxPattern, pngFolder: pngFolder)
         try output.commit()
         return Summary(detector: vd, positions: scan.count, seconds: Date().timeIntervalSince(start),
-                       bytesRead: range.count * source.bytesPerPattern)
+                       bytesRead: comm.allreduce(range.count * source.bytesPerPattern, .max), streamSeconds: streamSeconds,
+                       peakResidentBytes: comm.allreduce(ResourceUsage.peakResidentBytes, .max))
     }
 
     private static func writeResults(output: OutputFile, scan: ScanGrid, range: Range<Int>, detector: DetectorShape,

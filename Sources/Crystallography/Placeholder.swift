@@ -1,2 +1,0 @@
-// Crystallography: placeholder until the target lands.
-enum CrystallographyPlaceholder {}

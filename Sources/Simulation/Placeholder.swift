@@ -1,2 +1,0 @@
-// Simulation: placeholder until the target lands.
-enum SimulationPlaceholder {}
