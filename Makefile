@@ -18,6 +18,8 @@ demo: build
 	$(MPIENV) mpirun -np $(NP) $(BIN) simulate --output $(DEMO)/sample.h5
 	$(MPIENV) mpirun -np $(NP) $(BIN) virtual $(DEMO)/sample.h5 --output $(DEMO)/virtual.h5 --png-dir $(DEMO)/virtual-png
 	@echo "results: $(DEMO)/virtual.h5 and PNG maps in $(DEMO)/virtual-png/"
+	$(MPIENV) mpirun -np $(NP) $(BIN) run docs/examples/pipeline.toml --input $(DEMO)/sample.h5 --output $(DEMO)/run
+	@echo "run report: $(DEMO)/run/report.html"
 
 unit-test: build
 	$(MPIENV) swift test -c release --no-parallel

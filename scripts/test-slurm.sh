@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings up a real one-node SLURM cluster on loopback (munged, slurmctld, slurmd from Debian's packages;
 # no systemd, no cgroups), submits slurm/stemrun-run.sbatch and the job array slurm/stemrun-campaign.sbatch
-# with sbatch on small datasets, waits, checks outputs and job states (scontrol and a jobcomp/filetxt
+# with sbatch on small simulated datasets, waits, checks outputs and job states (scontrol and a jobcomp/filetxt
 # file), and always shuts the daemons down. Prints "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,48 +89,17 @@ for _ in $(seq 1 50); do
 done
 check "one-node cluster is up (node $HOST idle)" test "${state:-}" = idle
 
-# Small datasets: float32 raw files (python3's standard library), 6 x 5 scan of 24 x 24 patterns with a
-# bright disc; one broken dataset (too short) in the campaign.
+# Small simulated datasets (stemrun simulate: polycrystal, 16 x 16 scan of 64 x 64 patterns), one per seed;
+# the campaign also lists a broken one (an HDF5 file cut short).
 W=$S/work
-python3 - "$W" <<'PY'
-import array, sys
-w = sys.argv[1]
-def dataset(path, ny, nx, shift):
-    a = array.array('f')
-    for sy in range(ny):
-        for sx in range(nx):
-            cx, cy = 12 + (sx + shift) % 3 - 1, 12 + sy % 3 - 1
-            for ky in range(24):
-                for kx in range(24):
-                    v = float((sy * 7 + sx * 3 + ky + 2 * kx) % 11)
-                    if (kx - cx) ** 2 + (ky - cy) ** 2 <= 9: v += 200
-                    a.append(v)
-    with open(path, 'wb') as f: a.tofile(f)
-dataset(f"{w}/run.raw", 6, 5, 0)
-for i in range(3): dataset(f"{w}/d{i}.raw", 6, 5, i)
-with open(f"{w}/d0.raw", 'rb') as f: head = f.read(1000)
-with open(f"{w}/broken.raw", 'wb') as f: f.write(head)
-PY
-cat > "$W/pipeline.toml" <<'TOML'
-schema_version = 1
-[input]
-scan_shape = [6, 5]
-detector_shape = [24, 24]
-dtype = "float32"
-[virtual]
-TOML
-cat > "$W/run.toml" <<TOML
-schema_version = 1
-[input]
-path = "run.raw"
-scan_shape = [6, 5]
-detector_shape = [24, 24]
-dtype = "float32"
-[output]
-folder = "run-out"
-[virtual]
-TOML
-printf 'name,input\nd0,d0.raw\nd1,d1.raw\nbroken,broken.raw\nd2,d2.raw\n' > "$W/campaign.csv"
+for i in 0 1 2 3; do
+  "$BIN" simulate -o "$W/sim$i.h5" --scan 16x16 --detector 64x64 --grains 3 --seed $((i + 1)) >/dev/null
+done
+head -c 3000 "$W/sim0.h5" > "$W/broken.h5"
+check "simulated datasets written" test -s "$W/sim3.h5"
+printf 'schema_version = 1\n[virtual]\n' > "$W/pipeline.toml"
+printf 'schema_version = 1\n[input]\npath = "sim0.h5"\n[output]\nfolder = "run-out"\n[virtual]\n' > "$W/run.toml"
+printf 'name,input\nd0,sim1.h5\nd1,sim2.h5\nbroken,broken.h5\nd2,sim3.h5\n' > "$W/campaign.csv"
 
 export STEMRUN=$BIN
 cd "$W"
@@ -154,7 +123,7 @@ check "run job $RUN COMPLETED (scontrol)" test "$(job_state "$RUN")" = COMPLETED
 check "run job exit code 0:0" test "$(job_exit "$RUN")" = 0:0
 check "run job in jobcomp file as COMPLETED" grep -q "JobId=$RUN .*JobState=COMPLETED" "$S/jobcomp.txt"
 check "run: result.h5 complete" bash -c "h5dump -a /complete '$W/run-out/result.h5' | grep -q '(0): 1'"
-check "run: bright-field map through result.h5" bash -c "h5dump -d /virtual/bright_field '$W/run-out/result.h5' | grep -q 'DATASPACE  SIMPLE { ( 6, 5 )'"
+check "run: bright-field map through result.h5" bash -c "h5dump -d /virtual/bright_field '$W/run-out/result.h5' | grep -q 'DATASPACE  SIMPLE { ( 16, 16 )'"
 check "run: report.html written" test -s "$W/run-out/report.html"
 check "run: pipeline.json complete" grep -q '"complete" : true' "$W/run-out/pipeline.json"
 check "run: 2 ranks under srun" grep -q '"ranks" : 2' "$W/run-out/pipeline.json"
@@ -170,7 +139,7 @@ done
 STATUS=$("$BIN" campaign "$W/campaign.csv" --config "$W/pipeline.toml" --status || true)
 echo "$STATUS"
 check "campaign ledger: 3 done, 1 failed" grep -q "done 3, failed 1" <<<"$STATUS"
-broken_error() { grep '^broken ' <<<"$STATUS" | grep -q 'failed.*broken.raw.*file size'; }
+broken_error() { grep '^broken ' <<<"$STATUS" | grep -q 'failed.*broken.h5'; }
 check "campaign ledger: broken dataset's error recorded" broken_error
 
 # Resubmitting the array does nothing more.

@@ -28,7 +28,7 @@ public struct PipelineConfig {
         ConfigKey("report", "boolean", default: "true", "Write report.html."),
     ]
     public static let runKeys: [ConfigKey] = [
-        ConfigKey("chunk_mib", "number", default: "64", "Memory per rank for one chunk of patterns, MiB (does not change results)."),
+        ConfigKey("chunk_mib", "number", default: "\(ChunkedScan.defaultBudgetBytes >> 20)", "Memory per rank for one chunk of patterns, MiB (does not change results)."),
     ]
 
     /// The file the configuration was read from.
