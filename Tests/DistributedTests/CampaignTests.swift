@@ -184,6 +184,10 @@ import Testing
         #expect(try ledger.claim(cands, run: "r2", task: 0) == 2)
         #expect(try ledger.claim(cands, run: "r2", task: 0) == nil)
         #expect(try ledger.claim(cands, run: "r3", task: 0, retryFailed: true) == 1)
+        // A "running" record of a live process on this host is not taken (another invocation works on it).
+        try ledger.append(.init(time: "t", dataset: "e", state: .running, run: "live", task: 0,
+                                host: ProcessInfo.processInfo.hostName, pid: getppid(), identity: "w"))
+        #expect(try ledger.claim([(name: "e", identity: "w")], run: "r5", task: 0) == nil)
         // A changed identity makes a done dataset eligible again.
         #expect(try ledger.claim([(name: "a", identity: "x2")], run: "r4", task: 0) == 0)
     }

@@ -124,7 +124,9 @@ public final class CampaignLedger {
     /// identity), not failed with the same identity (unless `retryFailed`), and not already attempted by
     /// this campaign invocation `run`, and records it as running.
     /// A "running" record of another invocation is stale — that runner died — since every dataset belongs
-    /// to exactly one array task. Returns the index into `candidates`, or nil when nothing is left.
+    /// to exactly one array task; except when its process is still alive on this host (two invocations
+    /// started on one machine by mistake do not work on the same dataset).
+    /// Returns the index into `candidates`, or nil when nothing is left.
     public func claim(_ candidates: [(name: String, identity: String)], run: String, task: Int,
                       retryFailed: Bool = false) throws -> Int? {
         try locked { fd in
@@ -136,6 +138,7 @@ public final class CampaignLedger {
                     continue
                 }
                 if ranHere.contains(c.name) { continue }
+                if let r = last[c.name], r.state == .running, Self.isAlive(r) { continue }
                 try append(Record(time: Self.now(), dataset: c.name, state: .running, run: run, task: task,
                                   host: ProcessInfo.processInfo.hostName, pid: getpid(), identity: c.identity),
                            fd: fd, tornTail: torn)
@@ -143,6 +146,19 @@ public final class CampaignLedger {
             }
             return nil
         }
+    }
+
+    /// A "running" record whose process still exists on this host (another invocation working on it now).
+    /// Records of other hosts cannot be checked; array tasks never share datasets, so those are stale.
+    static func isAlive(_ r: Record) -> Bool {
+        guard r.host == ProcessInfo.processInfo.hostName, r.pid > 0, r.pid != getpid() else { return false }
+        guard kill(r.pid, 0) == 0 || errno == EPERM else { return false }
+        // A zombie (killed, not yet reaped) is dead too.
+        if let stat = try? String(contentsOfFile: "/proc/\(r.pid)/stat", encoding: .utf8),
+           let close = stat.range(of: ") ", options: .backwards) {
+            return stat[close.upperBound...].first != "Z"
+        }
+        return true
     }
 
     static func now() -> String {

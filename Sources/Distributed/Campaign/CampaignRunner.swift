@@ -53,12 +53,13 @@ public struct CampaignRunner {
 
         var attempted: [String] = []
         var outcome = Outcome()
+        // Identities (input size and time, configuration bytes) as of the start of this invocation.
+        let ids = group.isRoot ? share.map { (name: $0.name, identity: $0.identity()) } : []
         while true {
             var claimed = [-1]
             var identity = ""
             try group.collectively {
                 guard group.isRoot else { return }
-                let ids = share.map { (name: $0.name, identity: $0.identity()) }
                 if let i = try ledger.claim(ids, run: runID, task: task.index, retryFailed: retryFailed) {
                     claimed[0] = i
                     identity = ids[i].identity
