@@ -74,7 +74,7 @@ public struct RunReport {
             let status = s.status == "computed" ? "<span class=\"ok\">computed</span>" : "<span class=\"reused\">reused (checkpoint)</span>"
             h += "<tr><td>\(esc(s.name))</td><td>\(status)</td><td class=\"num\">\(fmt(mx))</td><td class=\"num\">\(fmt(mean))</td><td><code>\(esc(String(s.key.prefix(16))))</code></td><td>\(esc(s.finishedAt))</td></tr>\n"
         }
-        h += "</table>\n<p>Whole run: \(fmt(wallSeconds)) s wall time.</p>\n"
+        h += "</table>\n<p>This invocation: \(fmt(wallSeconds)) s wall time (reused stages cost nothing).</p>\n"
         // Per rank: one row per rank, one column per stage, with a bar proportional to the time.
         let ranks = manifest.stages.map(\.secondsPerRank.count).max() ?? 0
         guard ranks > 0 else { return h }
