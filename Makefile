@@ -11,7 +11,7 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	swift build -c release
+	swift build -c release --build-tests
 
 demo: build
 	@mkdir -p $(DEMO)
@@ -22,7 +22,7 @@ demo: build
 	@echo "run report: $(DEMO)/run/report.html"
 
 unit-test: build
-	$(MPIENV) swift test -c release --no-parallel
+	$(MPIENV) swift test -c release --skip-build --no-parallel
 
 oracle-test: build
 	$(MPIENV) scripts/test-oracles.sh

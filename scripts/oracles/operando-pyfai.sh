@@ -13,6 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$venv/bin/python" scripts/oracles/operando_pyfai.py make "$work"
 # stemrun's side: the Operando kernels, driven by a test that reads the prepared files.
-STEMRUN_PYFAI_CASES="$work" swift test -c release --filter PyFAIOracleTests >"$work/swift.log" 2>&1 || {
+swift build -c release --build-tests >/dev/null
+STEMRUN_PYFAI_CASES="$work" swift test -c release --skip-build --filter PyFAIOracleTests >"$work/swift.log" 2>&1 || {
   cat "$work/swift.log"; echo "FAIL: stemrun integration did not run"; exit 1; }
 "$venv/bin/python" scripts/oracles/operando_pyfai.py compare "$work"
