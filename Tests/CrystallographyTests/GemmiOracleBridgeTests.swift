@@ -4,7 +4,8 @@ import Crystallography
 
 /// The stemrun side of `scripts/oracles/crystal-gemmi.sh`: reads every CIF listed in `input.json` from
 /// `$STEMRUN_GEMMI_ORACLE_DIR` with `CIFReader`, and writes `stemrun.json` with the atoms per cell and the structure
-/// factors of the listed reflections, which the script compares with gemmi. Enabled only when the script sets the
+/// factors of the listed reflections, and the operations of every built-in space group, which the script compares
+/// with gemmi. Enabled only when the script sets the
 /// variable.
 @Test(.enabled(if: ProcessInfo.processInfo.environment["STEMRUN_GEMMI_ORACLE_DIR"] != nil,
                "runs only under scripts/oracles/crystal-gemmi.sh"))
@@ -23,5 +24,9 @@ func gemmiOracleBridge() throws {
         }
         results.append(["cif": name, "atoms": structure.atoms.count, "operations": structure.spaceGroup.operations.count, "F": f])
     }
-    try JSONSerialization.data(withJSONObject: results).write(to: URL(fileURLWithPath: dir + "/stemrun.json"))
+    // The operations of every built-in space group, in x,y,z notation.
+    var groups: [String: [String]] = [:]
+    for n in SpaceGroup.builtInNumbers { groups[String(n)] = try SpaceGroup(number: n).operations.map(\.description) }
+    let out: [String: Any] = ["structures": results, "groups": groups]
+    try JSONSerialization.data(withJSONObject: out).write(to: URL(fileURLWithPath: dir + "/stemrun.json"))
 }

@@ -4,8 +4,9 @@
 # CIFs are written here for Al, Cu, Au (Fm-3m), Si (Fd-3m origin 2), α-Fe (Im-3m), LiFePO4 (Pnma), graphite
 # (P6_3/mmc) and a made-up monoclinic P2_1/c structure with partial occupancies and U_iso; half of them carry
 # gemmi's symmetry operations as a loop, the others only the Hermann–Mauguin symbol (exercising stemrun's own
-# generators). PASS when the atoms per cell agree and every F(hkl), |h|,|k|,|l| ≤ 4, agrees within 1e-5 of the
-# largest |F| of its structure.
+# generators). Also compares the full operation list of every built-in space group with gemmi's (same settings:
+# origin choice 2, hexagonal axes for R groups, unique axis b). PASS when the atoms per cell agree, every F(hkl),
+# |h|,|k|,|l| ≤ 4, agrees within 1e-5 of the largest |F| of its structure, and every group has gemmi's operations.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=.venv-crystal
@@ -80,7 +81,8 @@ STEMRUN_GEMMI_ORACLE_DIR="$WORK" swift test -c release --skip-build --filter "ge
 import json, sys
 import numpy as np
 work = sys.argv[1]
-ours = {r["cif"]: r for r in json.load(open(f"{work}/stemrun.json"))}
+stemrun = json.load(open(f"{work}/stemrun.json"))
+ours = {r["cif"]: r for r in stemrun["structures"]}
 ok = True
 print(f"{'structure':22s} {'atoms':>11s} {'ops':>9s} {'max|F| (A)':>11s} {'max diff':>10s}  check")
 for ref in json.load(open(f"{work}/gemmi.json")):
@@ -91,6 +93,22 @@ for ref in json.load(open(f"{work}/gemmi.json")):
     good = o["atoms"] == ref["atoms"] and o["operations"] == ref["operations"] and diff < 1e-5 * scale
     ok &= good
     print(f"{ref['cif']:22s} {o['atoms']:>5d}/{ref['atoms']:<5d} {o['operations']:>4d}/{ref['operations']:<4d} {scale:11.4f} {diff / scale:10.2e}  {'ok' if good else 'MISMATCH'}")
+import gemmi
+settings = {14: "P 1 21/c 1", 15: "C 1 2/c 1", 141: "I 41/a m d:2", 166: "R -3 m:H", 167: "R -3 c:H", 227: "F d -3 m:2"}
+def key(op):
+    return (tuple(v for row in op.rot for v in row), tuple(t % gemmi.Op.DEN for t in op.tran))
+bad = []
+for number, ops in sorted(stemrun["groups"].items(), key=lambda kv: int(kv[0])):
+    n = int(number)
+    group = gemmi.find_spacegroup_by_name(settings[n]) if n in settings else gemmi.find_spacegroup_by_number(n)
+    theirs = {key(op) for op in group.operations()}
+    mine = {key(gemmi.Op(t)) for t in ops}
+    if mine != theirs or len(ops) != len(theirs):
+        bad.append(f"No. {n} {group.xhm()}: {len(ops)} vs {len(theirs)} operations, {len(mine ^ theirs)} differ")
+print(f"space groups: {len(stemrun['groups'])} built-in groups compared with gemmi, {len(bad)} differ")
+for b in bad:
+    print("  " + b)
+ok &= not bad
 print("PASS" if ok else "FAIL")
 sys.exit(0 if ok else 1)
 PY
