@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "STEMCore"),
         .target(name: "HDF5", dependencies: ["MPIShim", "CHDF5", "STEMCore"]),
         .target(name: "Imaging", dependencies: ["CPNG", "STEMCore"]),
-        .target(name: "Readers", dependencies: ["STEMCore", "HDF5"]),
+        .target(name: "Readers", dependencies: ["STEMCore", "HDF5", "CPNG"]),
         .target(name: "Crystallography", dependencies: ["STEMCore"]),
         .target(name: "Simulation", dependencies: ["STEMCore", "Crystallography"]),
         .target(name: "Registration", dependencies: ["STEMCore"]),

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 source scripts/mpi-env.sh
 out=${1:-bench-out/foundation}
 mkdir -p "$out"
-swift build -c release >/dev/null
+swift build -c release --build-tests >/dev/null
 bin=.build/release/stemrun
 echo "machine: $(lscpu | grep 'Model name' | sed 's/.*: *//'), $(nproc) cores"
 for size in 64 128; do
