@@ -2,7 +2,7 @@
 # Installs the Debian packages stemrun builds and tests with, when missing. Idempotent; needs root (or sudo).
 set -euo pipefail
 pkgs=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev libopenblas-dev hdf5-tools libpng-dev zlib1g-dev pkg-config
-      python3-venv "$@")
+      python3-venv hdf5-filter-plugin bitshuffle "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
