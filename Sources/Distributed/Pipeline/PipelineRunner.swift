@@ -10,8 +10,9 @@ import STEMCore
 ///   stages/<stage>.h5   one committed file per stage (OutputFile: written as .partial, renamed on commit,
 ///                       root attribute complete = 1, provenance with the stage key)
 ///   pipeline.json       the stage ledger (keys, per-rank timings), replaced atomically after every stage
-///   result.h5           written last: external links /<stage> -> stages/<stage>.h5:/<stage>, so one file
-///                       holds every stage's results; present only when the whole run finished
+///   result.h5           written last: external links /<group> -> stages/<stage>.h5:/<group> for every
+///                       top-level group of every stage file (e.g. /virtual, /registration, /nmf), so one
+///                       file holds every stage's results; present only when the whole run finished
 ///   report.html         the self-contained run report
 /// One file per stage keeps checkpoints robust under parallel HDF5: a rank killed mid-stage can corrupt only
 /// that stage's `.partial` file, never the committed results of earlier stages.
@@ -150,16 +151,23 @@ public struct PipelineRunner {
         return params.stringAttribute("stage_key") == key
     }
 
-    /// result.h5: one external link per stage, plus the run's provenance; written as .partial then renamed.
+    /// result.h5: external links to the top-level groups of every stage file, plus the run's provenance;
+    /// written as .partial then renamed.
     static func writeResultFile(folder: String, stages: [String], manifest: PipelineManifest) throws {
         let path = PipelineLayout.result(folder: folder)
         let partial = path + ".partial"
         unlink(partial)
         do {
             let f = try H5File.create(partial)
+            var linked: Set<String> = ["provenance"]
             for s in stages {
-                let status = H5Lcreate_external("stages/\(s).h5", "/\(s)", f.id, s, shim_H5P_DEFAULT(), shim_H5P_DEFAULT())
-                guard status >= 0 else { throw STEMError.library(call: "H5Lcreate_external", detail: "link /\(s) in \(path)") }
+                // Every top-level group of the stage file except its provenance (e.g. /virtual, /registration).
+                let members = try H5File.open(PipelineLayout.stageFile(folder: folder, stage: s)).memberNames()
+                for m in members where !linked.contains(m) {
+                    linked.insert(m)
+                    let status = H5Lcreate_external("stages/\(s).h5", "/\(m)", f.id, m, shim_H5P_DEFAULT(), shim_H5P_DEFAULT())
+                    guard status >= 0 else { throw STEMError.library(call: "H5Lcreate_external", detail: "link /\(m) in \(path)") }
+                }
             }
             let prov = try f.createGroup("provenance")
             try prov.setAttribute("stemrun_version", OutputFile.stemrunVersion)
