@@ -389,7 +389,20 @@ public enum RegistrationJob {
                                             centreY: Double(ws.rows) / 2, minRadius: Double(ring.inner),
                                             maxRadius: Double(ring.outer))
         }
-        let e = try comm.collectively { try EllipticalDistortion.fit(points: points) }
+        let e = try comm.collectively { () throws -> EllipticalDistortion in
+            let rays = 180
+            guard points.count >= rays / 2 else {
+                throw STEMError.invalidParameter(name: "ellipse-ring", value: "\(ring.inner),\(ring.outer)",
+                                                 expected: "radii enclosing a ring of the mean pattern (a maximum found on only \(points.count) of \(rays) rays)")
+            }
+            let e = try EllipticalDistortion.fit(points: points)
+            let rms = e.rmsResidual(points: points)
+            guard rms <= 0.02 else {
+                throw STEMError.invalidParameter(name: "ellipse-ring", value: "\(ring.inner),\(ring.outer)",
+                                                 expected: String(format: "a continuous ring in the mean pattern (the ring points scatter by %.1f %% of the radius around the best ellipse; at most 2 %% accepted)", 100 * rms))
+            }
+            return e
+        }
         return (mask, e)
     }
 
