@@ -106,10 +106,11 @@ public enum RegistrationJob {
             }
             try prepareRead(rowInput, into: &dst)
         }
+        var invalidInput = 0 // non-finite input values, replaced by zero in `prepare`
         func prepareRead(_ raw: [Float], into dst: inout [Float]) throws {
             raw.withUnsafeBufferPointer { src in
                 dst.withUnsafeMutableBufferPointer { d in
-                    pipeline.prepare(src, count: scan.columns, into: d)
+                    invalidInput += pipeline.prepare(src, count: scan.columns, into: d)
                     if p.centring { pipeline.centre(d, count: scan.columns) }
                 }
             }
@@ -215,7 +216,8 @@ public enum RegistrationJob {
                         let off = (r - chunkStart) * rowIn
                         raw.withUnsafeBufferPointer { src in
                             next.withUnsafeMutableBufferPointer { d in
-                                pipeline.prepare(UnsafeBufferPointer(rebasing: src[off ..< off + rowIn]), count: scan.columns, into: d)
+                                invalidInput += pipeline.prepare(UnsafeBufferPointer(rebasing: src[off ..< off + rowIn]),
+                                                                 count: scan.columns, into: d)
                                 if p.centring { pipeline.centre(d, count: scan.columns) }
                             }
                         }
@@ -295,7 +297,7 @@ public enum RegistrationJob {
             try g.setAttribute("spot_count", Int64(totalSpots))
             try g.setAttribute("working_shape", [Int64(working.rows), Int64(working.columns)])
             try g.setAttribute("reconstruction_size", Int64(recSize))
-            try g.setAttribute("invalid_pixels", Int64(comm.allreduce(invalidPixels, .sum)))
+            try g.setAttribute("invalid_pixels", Int64(comm.allreduce(invalidPixels + invalidInput, .sum)))
             if !options.darkFields.isEmpty {
                 try g.setAttribute("dark_field_selectors", options.darkFields.flatMap { [$0.x, $0.y, $0.radius] })
             }
