@@ -14,8 +14,9 @@ public struct PolycrystalSimulator: Sendable {
     public let parameters: SimulationParameters
     public let groundTruth: GroundTruth
 
-    /// Per-grain spots: offsets from the pattern centre (px) and peak counts at dose 1.
+    /// Per-grain spots: offsets from the pattern centre (px), peak counts at dose 1 and Miller indices.
     private let spotDX: [[Float]], spotDY: [[Float]], spotPeak: [[Float]]
+    private let spotHKL: [[SIMD3<Int32>]]
     private let hotPixels: [Int]
 
     public init(parameters p: SimulationParameters) throws {
@@ -56,23 +57,24 @@ public struct PolycrystalSimulator: Sendable {
                                               centreX: Double(cols - 1) / 2, centreY: Double(rows - 1) / 2,
                                               ellipticity: p.ellipticity, ellipseAngle: p.ellipseAngle)
         let halfDiagonal = 0.5 * Double(rows * rows + cols * cols).squareRoot() * (1 + abs(p.ellipticity))
-        let gMax = p.gMax ?? (halfDiagonal + 4 * p.spotSigma) * p.reciprocalPixelSize
+        // Reflections up to the detector corner, at most g = 4 Å⁻¹ (s = 2 Å⁻¹, the limit of the scattering factors).
+        let gMax = min(p.gMax ?? (halfDiagonal + 4 * p.spotSigma) * p.reciprocalPixelSize, 4)
         let lists = p.phases.map { ReflectionList(structure: $0, gMax: gMax) }
         let maxIntensity = lists.map { $0.intensity.max() ?? 1 }
-        var dx: [[Float]] = [], dy: [[Float]] = [], amp: [[Float]] = []
+        var dx: [[Float]] = [], dy: [[Float]] = [], amp: [[Float]] = [], hkls: [[SIMD3<Int32>]] = []
         for grain in grains {
             let spots = lists[grain.phaseIndex].spots(orientation: grain.orientation, conditions: p.conditions)
-            var x: [Float] = [], y: [Float] = [], a: [Float] = []
+            var x: [Float] = [], y: [Float] = [], a: [Float] = [], h: [SIMD3<Int32>] = []
             let norm = p.spotPeak / max(maxIntensity[grain.phaseIndex], 1e-30)
             for s in spots {
                 let o = calibration.pixelOffset(gx: s.gx, gy: s.gy)
                 let peak = s.intensity * norm
                 if peak < 1e-4 { continue }
-                x.append(Float(o.dx)); y.append(Float(o.dy)); a.append(Float(peak))
+                x.append(Float(o.dx)); y.append(Float(o.dy)); a.append(Float(peak)); h.append(s.hkl)
             }
-            dx.append(x); dy.append(y); amp.append(a)
+            dx.append(x); dy.append(y); amp.append(a); hkls.append(h)
         }
-        spotDX = dx; spotDY = dy; spotPeak = amp
+        spotDX = dx; spotDY = dy; spotPeak = amp; spotHKL = hkls
 
         // Grain map with boundary mixing, and the descan path.
         let n = p.scan.count
@@ -155,6 +157,27 @@ public struct PolycrystalSimulator: Sendable {
     /// The noise-free pattern (expected counts) at one scan position.
     public func noiseFreePattern(at index: Int) throws -> [Float] {
         try generateBlock(index ..< index + 1, noise: false).pixels
+    }
+
+    /// The Bragg spots drawn into the pattern at scan position `index` (dominant grain, then the secondary one near
+    /// a boundary): sub-pixel centres in detector pixels (x = column, y = row, descan included), peak expected counts
+    /// (weight and dose applied) and Miller indices — the truth for spot detection and registration. Spots whose
+    /// centre falls off the detector are left out.
+    public func trueSpots(at index: Int) -> [TrueSpot] {
+        guard (0 ..< parameters.scan.count).contains(index) else { return [] }
+        let truth = groundTruth
+        let cx = truth.beamCentreX[index], cy = truth.beamCentreY[index]
+        let w = Double(truth.dominantWeight[index])
+        var out: [TrueSpot] = []
+        for (grain, weight) in [(Int(truth.grainID[index]), w), (Int(truth.secondaryGrainID[index]), 1 - w)] where grain >= 0 && weight > 0 {
+            for s in 0 ..< spotDX[grain].count {
+                let x = cx + Double(spotDX[grain][s]), y = cy + Double(spotDY[grain][s])
+                guard x >= -0.5, y >= -0.5, x <= Double(parameters.detector.columns) - 0.5, y <= Double(parameters.detector.rows) - 0.5 else { continue }
+                out.append(TrueSpot(x: x, y: y, peak: Double(spotPeak[grain][s]) * weight * parameters.dose,
+                                    hkl: spotHKL[grain][s], grain: grain))
+            }
+        }
+        return out
     }
 
     // MARK: - Rendering

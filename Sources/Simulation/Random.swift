@@ -56,39 +56,36 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable {
     @inlinable public mutating func uniformFloat() -> Float { Float(next() >> 40) * 0x1.0p-24 }
 
     /// A Poisson deviate of mean `mean` (≥ 0; NaN and negatives give 0), as a whole number in a Double.
-    /// Means below 10: sequential inversion of the CDF in single precision (expected mean + 1 steps, one expf per
-    /// call; the CDF is summed from P(0) = e^(−mean) with P(k) = P(k−1)·mean/k).
+    /// Means below 10: sequential inversion of the CDF (expected mean + 1 steps, one exp per call; the CDF is summed
+    /// from P(0) = e^(−mean) with P(k) = P(k−1)·mean/k).
     /// Means from 10: the transformed-rejection method PTRS of W. Hörmann, "The transformed rejection method for
     /// generating Poisson random variables", Insurance: Mathematics and Economics 12 (1993) 39–45.
     @inlinable public mutating func poisson(_ mean: Double) -> Double {
         guard mean > 0 else { return 0 }
-        if mean < 10 { return Double(smallPoisson(Float(mean))) }
-        return ptrs(mean)
-    }
-
-    /// Inversion sampler for 0 < mean < 10 in Float arithmetic (the CDF error, ~1e-6, is far below the
-    /// statistical resolution of any simulated pattern).
-    @inlinable public mutating func smallPoisson(_ mean: Float) -> Float {
-        guard mean > 0 else { return 0 }
-        var p = expf(-mean)
-        var cdf = p
-        let u = uniformFloat()
-        var k: Float = 0
-        while u > cdf {
-            k += 1
-            p *= mean / k
-            cdf += p
-            if k >= 63 { break }   // P(k ≥ 63 | mean < 10) < 1e-25
+        if mean < 10 {
+            var p = exp(-mean)
+            var cdf = p
+            let u = uniform()
+            var k = 0.0
+            while u > cdf {
+                k += 1
+                p *= mean / k
+                cdf += p
+                if p < 1e-17 && k > mean { break }   // the CDF has reached 1 to double precision
+            }
+            return k
         }
-        return k
+        return ptrs(mean)
     }
 
     /// Replaces every expected count in `buffer` by a Poisson deviate of that mean (negative or NaN means give 0).
     ///
-    /// Eight pixels at a time: where all eight means are below 10, the CDF inversion of `smallPoisson` runs as a
-    /// fixed-length SIMD loop, k = Σ_j [u > F(j−1)] for j = 1 ... ⌈m + 5√m + 6⌉ with m the largest of the eight means
-    /// (the omitted tail has probability < 1e-7), with no data-dependent branch; other groups and the tail fall
-    /// back to the scalar samplers. Same distribution as `poisson`, a different (still deterministic) draw order.
+    /// Eight pixels at a time: where all eight means are below 10, the CDF inversion of `poisson` runs in single
+    /// precision as a fixed-length SIMD loop, k = Σ_j [u > F(j−1)] for j = 1 ... J, J = ⌊m + 5√m + 6⌋ with m the
+    /// largest of the eight means, with no data-dependent branch. A lane that reaches J (the tail beyond J, below
+    /// 1e-7, or a 24-bit u above the rounded single-precision CDF) is drawn again with the double-precision `poisson`,
+    /// so no spurious large counts appear. Other groups and the tail of the buffer use `poisson` directly. Same
+    /// distribution as `poisson`, a different (still deterministic) draw order.
     public mutating func samplePoisson(inPlace buffer: UnsafeMutableBufferPointer<Float>) {
         let n = buffer.count
         var i = 0
@@ -109,7 +106,8 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable {
                     cdf += p
                     j += 1
                 }
-                for l in 0 ..< 8 { buffer[i + l] = k[l] }
+                let limit = Float(steps)
+                for l in 0 ..< 8 { buffer[i + l] = k[l] < limit ? k[l] : Float(poisson(Double(mean[l]))) }
             } else {
                 for l in 0 ..< 8 { buffer[i + l] = Float(poisson(Double(mean[l]))) }
             }

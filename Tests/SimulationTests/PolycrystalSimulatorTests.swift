@@ -24,6 +24,16 @@ private func smallParameters(seed: UInt64 = 3) -> SimulationParameters {
     #expect(x != z)
     #expect(a.groundTruth.grainID == b.groundTruth.grainID)
     #expect(x.allSatisfy { $0.isFinite && $0 >= 0 && $0 == $0.rounded() })   // Poisson counts
+    // The noisy counts scatter around the noise-free expectation: per pattern, the total is within 5σ = 5√total
+    // (hot pixels removed).
+    let size = a.parameters.detector.pixelCount
+    let clean = try a.generateBlock(all, noise: false).pixels
+    let hot = Float(a.parameters.hotPixelCount) * Float(a.parameters.hotPixelValue)
+    for i in all {
+        let noisy = x[(i * size) ..< ((i + 1) * size)].reduce(0, +) - hot
+        let expected = clean[(i * size) ..< ((i + 1) * size)].reduce(0, +)
+        #expect(abs(noisy - expected) < 5 * expected.squareRoot(), "position \(i): \(noisy) counts vs \(expected) expected")
+    }
 }
 
 @Test func aRangeEqualsTheSamePositionsOfTheWhole() throws {
@@ -124,6 +134,8 @@ private func smallParameters(seed: UInt64 = 3) -> SimulationParameters {
         let g = t.grains[Int(t.grainID[i])]
         #expect(t.phaseIndex(at: i) == g.phaseIndex && (0 ..< 2).contains(g.phaseIndex))
     }
+    #expect(Set(t.grains.map(\.phaseIndex)) == [0, 1])   // both phases drawn (seed 1)
+    #expect(t.grains.allSatisfy { $0.phaseName == p.phases[$0.phaseIndex].name })
     // Each grain's seed position belongs to that grain with full weight (seeds are far from boundaries here or
     // at least nearest to themselves).
     for g in t.grains {
@@ -147,6 +159,18 @@ private func smallParameters(seed: UInt64 = 3) -> SimulationParameters {
     bad = p
     bad.spotSigma = -1
     #expect(throws: STEMError.self) { try PolycrystalSimulator(parameters: bad) }
+    for (name, edit) in [("reciprocalPixelSize", { (q: inout SimulationParameters) in q.reciprocalPixelSize = 2 }),
+                         ("phases", { $0.phases = [] }), ("dose", { $0.dose = .nan }),
+                         ("grains[0].phaseIndex", { $0.grains = [GrainSpecification(row: 0, column: 0, phaseIndex: 5, orientation: .identity)] })] {
+        var q = p
+        edit(&q)
+        do {
+            _ = try PolycrystalSimulator(parameters: q)
+            Issue.record("\(name): expected an error")
+        } catch let e as STEMError {
+            #expect(e.description.contains(name), "\(e)")
+        }
+    }
 }
 
 /// CPU time of the calling thread (s): unlike wall time, not inflated by other processes on a shared machine.
@@ -176,4 +200,38 @@ private func threadCPUTime() -> Double {
     var twoThreads = [Float](repeating: 0, count: n * size)
     try twoThreads.withUnsafeMutableBufferPointer { try sim.generate(positions: 0 ..< n, into: $0, threads: 2) }
     #expect(twoThreads == buffer)
+}
+
+@Test func trueSpotsMarkTheSpotCentres() throws {
+    var p = smallParameters()
+    p.detector = DetectorShape(rows: 96, columns: 96)
+    p.grainBoundaryWidth = 0
+    let sim = try PolycrystalSimulator(parameters: p)
+    let cols = p.detector.columns
+    var checked = 0
+    for index in [3, 40, 77] {
+        let img = try sim.noiseFreePattern(at: index)
+        let spots = sim.trueSpots(at: index)
+        #expect(!spots.isEmpty)
+        #expect(spots.allSatisfy { $0.grain == Int(sim.groundTruth.grainID[index]) })
+        let cx = sim.groundTruth.beamCentreX[index], cy = sim.groundTruth.beamCentreY[index]
+        for s in spots where s.peak > 20 {
+            // Isolated spots away from the direct beam and the edges: the centroid of (value − local minimum) in a
+            // 7 x 7 window is the true centre.
+            let r = ((s.x - cx) * (s.x - cx) + (s.y - cy) * (s.y - cy)).squareRoot()
+            let isolated = spots.allSatisfy { $0 == s || ($0.x - s.x) * ($0.x - s.x) + ($0.y - s.y) * ($0.y - s.y) > 100 }
+            let xi = Int(s.x.rounded()), yi = Int(s.y.rounded())
+            guard isolated, r > p.directBeamRadius + 10, xi >= 4, yi >= 4, xi < cols - 4, yi < p.detector.rows - 4 else { continue }
+            var low = Float.infinity
+            for dy in -3 ... 3 { for dx in -3 ... 3 { low = min(low, img[(yi + dy) * cols + xi + dx]) } }
+            var sw = 0.0, sx = 0.0, sy = 0.0
+            for dy in -3 ... 3 { for dx in -3 ... 3 {
+                let v = Double(img[(yi + dy) * cols + xi + dx] - low)
+                sw += v; sx += v * Double(xi + dx); sy += v * Double(yi + dy)
+            } }
+            #expect(abs(sx / sw - s.x) < 0.15 && abs(sy / sw - s.y) < 0.15, "spot \(s.hkl) at (\(s.x), \(s.y)): centroid (\(sx / sw), \(sy / sw))")
+            checked += 1
+        }
+    }
+    #expect(checked >= 5)
 }

@@ -30,7 +30,7 @@ struct VirtualCommand: ParsableCommand {
     var adfOuter: Float?
 
     @Option(help: "Memory per rank for one chunk of patterns, in MiB.")
-    var chunkMb: Int = 16
+    var chunkMb: Int = 4
 
     func run() throws {
         try runOnWorld { comm in
