@@ -54,6 +54,12 @@ public enum ComponentAnalysis {
         public var metric: ImageQualityMetric
         public var values: [Double]
         public var columnMeans: [Double]
+
+        public init(metric: ImageQualityMetric, values: [Double], columnMeans: [Double]) {
+            self.metric = metric
+            self.values = values
+            self.columnMeans = columnMeans
+        }
     }
 
     /// Images of component patterns for the metrics: clipped to [0, 1] (the data were scaled to [0, 1] before
@@ -87,6 +93,12 @@ public enum ComponentAnalysis {
         public var values: [Double?]
         /// Mean over the components that have positions.
         public var mean: Double
+
+        public init(metric: ImageQualityMetric, values: [Double?], mean: Double) {
+            self.metric = metric
+            self.values = values
+            self.mean = mean
+        }
     }
 
     public static func componentVersusRaw(representatives: [GrayImage], rawMeans: [GrayImage], counts: [Int],

@@ -57,6 +57,26 @@ public struct AzimuthalIntegrator: Sendable {
     /// Number of (bin, pixel) entries of the lookup table.
     public var tableSize: Int { pixelIndex.count }
 
+    /// Bins that receive no pixel (their profile value is 0): too many bins for the pixel size, or masked.
+    public var emptyBins: [Int] { (0 ..< axis.count).filter { inverseNorm[$0] == 0 } }
+
+    /// The largest bin count, at most `maximum`, with no empty bin inside `window` (in the radial unit):
+    /// halves the bin width (2/3 each try) until every bin there receives pixels. Returns nil when even
+    /// 16 bins leave gaps (the window is not on the detector).
+    public static func binCount(geometry: DetectorGeometry, options: Options, mask: DetectorMask? = nil,
+                                window: ClosedRange<Double>, maximum: Int = 1000) throws -> Int? {
+        var bins = maximum
+        while bins >= 16 {
+            var o = options
+            o.bins = bins
+            let ai = try AzimuthalIntegrator(geometry: geometry, options: o, mask: mask)
+            let centres = ai.axis.centres
+            if !ai.emptyBins.contains(where: { window.contains(centres[$0]) }) { return bins }
+            bins = bins * 2 / 3
+        }
+        return nil
+    }
+
     /// Builds the lookup table for a geometry and an optional mask (cost: a few geometry evaluations per pixel).
     public init(geometry: DetectorGeometry, options: Options = Options(), mask: DetectorMask? = nil) throws {
         try geometry.validate()

@@ -33,13 +33,23 @@ public struct DepthProfile: Hashable, Sendable {
     /// counts[b][label]
     public var counts: [[Int]]
 
+    public init(depth: [Double], counts: [[Int]]) {
+        self.depth = depth
+        self.counts = counts
+    }
+
+    /// Number of slabs used for `bins` requested on a scan (at most one slab per line).
+    public static func slabCount(bins: Int?, scan: ScanGrid, axis: DepthAxis) -> Int {
+        min(max(bins ?? axis.lines(scan), 1), max(axis.lines(scan), 1))
+    }
+
     public init(labels: [UInt8], classes: Int, scan: ScanGrid, axis: DepthAxis, bins: Int? = nil) throws {
         guard labels.count == scan.count else {
             throw STEMError.shapeMismatch(path: "depth profile", field: "labels", expected: "\(scan.count) positions",
                                           found: "\(labels.count)")
         }
         let lines = axis.lines(scan)
-        let nb = min(max(bins ?? lines, 1), lines)
+        let nb = Self.slabCount(bins: bins, scan: scan, axis: axis)
         guard lines >= 1 else {
             throw STEMError.invalidParameter(name: "scan", value: "\(scan)", expected: "a non-empty grid")
         }

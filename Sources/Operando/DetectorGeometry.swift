@@ -171,7 +171,7 @@ public struct DetectorGeometry: Hashable, Sendable, Codable, CustomStringConvert
     }
 
     public var description: String {
-        String(format: "dist %.6g m, poni (%.6g, %.6g) m, rot (%.5g, %.5g, %.5g) rad, pixel (%.4g, %.4g) m, λ %.6g m, detector %@",
+        String(format: "dist %.6g m, poni (%.6g, %.6g) m, rot (%.5g, %.5g, %.5g) rad, pixel (%.4g, %.4g) m, wavelength %.6g m, detector %@",
                distance, poni1, poni2, rot1, rot2, rot3, pixel1, pixel2, wavelength, detector.description)
     }
 }

@@ -102,7 +102,8 @@ public struct GraphitePeakFitter: Sendable {
                                              expected: "d-spacings reachable at wavelength \(wavelength) m")
         }
         let lo = min(a, b), hi = max(a, b)
-        let first = max(0, Int(((lo - axis.lower) / axis.width).rounded(.up) - 0.5))
+        // Bins whose centre lower + (b + ½)·width lies inside [lo, hi].
+        let first = max(0, Int(((lo - axis.lower) / axis.width - 0.5).rounded(.up)))
         let last = min(axis.count, Int(((hi - axis.lower) / axis.width - 0.5).rounded(.down)) + 1)
         guard last - first >= 8 else {
             throw STEMError.invalidParameter(

@@ -1,14 +1,21 @@
 import STEMCore
 
 /// Phase identification of every scan position at every time step of one operando series, step-major
-/// (entry `t * scan.count + i`): dominant stage, d-spacing of the dominant peak (0 without peak), and the
-/// phase fractions (area shares in `LithiationStage.lithiated` order, 4 per entry).
+/// (entry `t * scan.count + i`): dominant stage, d-spacing of the dominant peak (0 without peak), the
+/// phase fractions (area shares in `LithiationStage.lithiated` order, 4 per entry), and up to
+/// `peakSlots` fitted peaks sorted by d (d-spacing, height, FWHM in d, area; zeros in unused slots).
 public struct PhaseSeries: Sendable {
     public let scan: ScanGrid
     public let steps: Int
     public var stage: [UInt8]
     public var dominantD: [Float]
     public var phaseFractions: [Float]
+    /// Peaks per entry kept in `peaks`.
+    public static let peakSlots = 3
+    /// Values per peak slot: d-spacing (Å), height, FWHM (Å), area.
+    public static let peakFields = 4
+    /// `peaks[(e * peakSlots + k) * peakFields + f]` for entry e, slot k, field f.
+    public var peaks: [Float]
 
     public init(scan: ScanGrid, steps: Int) {
         self.scan = scan
@@ -16,6 +23,7 @@ public struct PhaseSeries: Sendable {
         stage = [UInt8](repeating: 0, count: steps * scan.count)
         dominantD = [Float](repeating: 0, count: steps * scan.count)
         phaseFractions = [Float](repeating: 0, count: 4 * steps * scan.count)
+        peaks = [Float](repeating: 0, count: Self.peakSlots * Self.peakFields * steps * scan.count)
     }
 
     /// Stores the fit of scan position `index` at time step `step`.
@@ -24,6 +32,13 @@ public struct PhaseSeries: Sendable {
         stage[e] = fit.dominantStage.rawValue
         dominantD[e] = Float(fit.dominantPeak?.dSpacing ?? 0)
         for k in 0 ..< 4 { phaseFractions[4 * e + k] = Float(fit.phaseFractions[k]) }
+        let base = e * Self.peakSlots * Self.peakFields
+        for k in 0 ..< Self.peakSlots * Self.peakFields { peaks[base + k] = 0 }
+        for (k, p) in fit.peaks.prefix(Self.peakSlots).enumerated() {
+            let o = base + k * Self.peakFields
+            peaks[o] = Float(p.dSpacing); peaks[o + 1] = Float(p.height)
+            peaks[o + 2] = Float(p.fwhmD); peaks[o + 3] = Float(p.area)
+        }
     }
 
     /// Stores the fits of a block of scan positions (`fits[p]` for scan index `first + p`).

@@ -41,8 +41,8 @@ public struct InputSpec: Sendable {
         guard let fh = FileHandle(forReadingAtPath: path) else { throw STEMError.fileNotFound(path: path) }
         defer { try? fh.close() }
         let head = (try? fh.read(upToCount: 8)) ?? Data()
-        if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return "hdf5" }
         if let f = InputSpec.detectors.first(where: { $0.detect(path, head) }) { return f.name }
+        if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return "hdf5" }
         return "raw"
     }
 
@@ -91,5 +91,5 @@ public struct InputSpec: Sendable {
 
 /// The list the instrument-format readers fill in (issue: readers for instrument formats).
 public enum InstrumentFormats {
-    public static let all: [InputSpec.Registration] = []
+    public static let all: [InputSpec.Registration] = FormatRegistry.instrumentFormats.map(InputSpec.Registration.init)
 }

@@ -30,34 +30,44 @@ public struct GaussianBlur: Sendable {
         if r == 0 { if UnsafePointer(dst) != src { dst.update(from: src, count: n) }; return }
         weights.withUnsafeBufferPointer { wp in
             let w = wp.baseAddress!
-            // Horizontal pass into tmp.
+            // Horizontal pass into tmp, through a row padded by its edge pixels (contiguous loops vectorise).
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: width + 2 * r)
+            defer { padded.deallocate() }
             for y in 0 ..< height {
                 let s = src + y * width, t = tmp + y * width
-                for x in 0 ..< width {
-                    var acc = w[0] * s[x]
-                    if x >= r && x + r < width {
-                        for k in 1 ... r { acc += w[k] * (s[x - k] + s[x + k]) }
-                    } else {
-                        for k in 1 ... r {
-                            acc += w[k] * (s[max(x - k, 0)] + s[min(x + k, width - 1)])
-                        }
-                    }
-                    t[x] = acc
-                }
+                for i in 0 ..< r { padded[i] = s[0]; padded[r + width + i] = s[width - 1] }
+                (padded + r).update(from: s, count: width)
+                let c = padded + r
+                Self.accumulate(t, width, w, r) { UnsafePointer(c + $0) }
             }
             // Vertical pass into dst, row by row (contiguous inner loops vectorise).
             for y in 0 ..< height {
-                let d = dst + y * width
-                let c = tmp + y * width
-                let w0 = w[0]
-                for x in 0 ..< width { d[x] = w0 * c[x] }
-                for k in 1 ... r {
-                    let a = tmp + max(y - k, 0) * width, b = tmp + min(y + k, height - 1) * width
-                    let wk = w[k]
-                    for x in 0 ..< width { d[x] += wk * (a[x] + b[x]) }
-                }
+                Self.accumulate(dst + y * width, width, w, r) { UnsafePointer(tmp + min(max(y + $0, 0), height - 1) * width) }
             }
         }
     }
-}
 
+    /// `out[x] = w0 row(0)[x] + sum_k wk (row(-k)[x] + row(k)[x])`, eight lanes at a time.
+    @inline(__always)
+    static func accumulate(_ out: UnsafeMutablePointer<Float>, _ n: Int, _ w: UnsafePointer<Float>, _ r: Int,
+                           _ row: (Int) -> UnsafePointer<Float>) {
+        let c = row(0)
+        var x = 0
+        while x + 8 <= n {
+            var acc = SIMD8<Float>(UnsafeBufferPointer(start: c + x, count: 8)) * w[0]
+            for k in 1 ... r {
+                let a = SIMD8<Float>(UnsafeBufferPointer(start: row(-k) + x, count: 8))
+                let b = SIMD8<Float>(UnsafeBufferPointer(start: row(k) + x, count: 8))
+                acc += (a + b) * w[k]
+            }
+            UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD8<Float>.self)
+            x += 8
+        }
+        while x < n {
+            var acc = c[x] * w[0]
+            for k in 1 ... r { acc += w[k] * (row(-k)[x] + row(k)[x]) }
+            out[x] = acc
+            x += 1
+        }
+    }
+}

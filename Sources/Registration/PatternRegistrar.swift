@@ -26,7 +26,7 @@ public final class PatternRegistrar {
     private var candidates: [Peak] = []
     private let blur: GaussianBlur
     private let reconstructionBlur: GaussianBlur?
-    private var paraboloid: ParaboloidBackground
+    private let paraboloid: ParaboloidBackground
     private let prominence: TopographicProminence
 
     public init(parameters: RegistrationParameters, shape: DetectorShape,
@@ -47,7 +47,7 @@ public final class PatternRegistrar {
         reconstructionScratch = parameters.reconstructionBlurSigma > 0 ? [Float](repeating: 0, count: rn) : [0]
         blur = GaussianBlur(sigma: parameters.blurSigma)
         reconstructionBlur = parameters.reconstructionBlurSigma > 0 ? GaussianBlur(sigma: parameters.reconstructionBlurSigma) : nil
-        paraboloid = ParaboloidBackground(maxSide: max(shape.rows, shape.columns))
+        paraboloid = ParaboloidBackground(maxSide: max(shape.rows, shape.columns), radius: parameters.backgroundRadius)
         prominence = TopographicProminence(pixelCapacity: n)
         candidates.reserveCapacity(4096)
     }
@@ -147,13 +147,7 @@ public final class PatternRegistrar {
             }
             guard !candidates.isEmpty else { return }
             // Sort by distance to the centre; the nearest is the direct beam.
-            let cx = Float(w) / 2, cy = Float(h) / 2
-            @inline(__always) func d2(_ x: Float, _ y: Float) -> Float { (x - cx) * (x - cx) + (y - cy) * (y - cy) }
-            candidates.sort { a, b in
-                let da = d2(Float(a.index % w) + 0.5, Float(a.index / w) + 0.5)
-                let db = d2(Float(b.index % w) + 0.5, Float(b.index / w) + 0.5)
-                return da < db || (da == db && a.index < b.index)
-            }
+            Self.sortByDistanceToCentre(&candidates, width: w, height: h)
             // Sub-pixel refinement and record.
             let refineImage: UnsafeBufferPointer<Float> = p.refinementImage == .blurred ? cbl : csub
             for (k, c) in candidates.enumerated() {
@@ -178,7 +172,10 @@ public final class PatternRegistrar {
                 }
             }
             if spots.count - first > 2 {
-                spots[(first + 1)...].sort { d2($0.x, $0.y) < d2($1.x, $1.y) }
+                let cx = Float(w) / 2, cy = Float(h) / 2
+                spots[(first + 1)...].sort {
+                    ($0.x - cx) * ($0.x - cx) + ($0.y - cy) * ($0.y - cy) < ($1.x - cx) * ($1.x - cx) + ($1.y - cy) * ($1.y - cy)
+                }
             }
         }}}}}
         let range = first ..< spots.count
@@ -200,6 +197,17 @@ public final class PatternRegistrar {
             }
         }
         return PatternRegistration(spotRange: range, maps: maps, invalidPixels: invalid)
+    }
+
+    /// Sorts peaks by the distance of their pixel centres to the image centre (W/2, H/2), ties by index.
+    static func sortByDistanceToCentre(_ peaks: inout [Peak], width w: Int, height h: Int) {
+        let cx = Float(w) / 2, cy = Float(h) / 2
+        peaks.sort { a, b in
+            let ax = Float(a.index % w) + 0.5 - cx, ay = Float(a.index / w) + 0.5 - cy
+            let bx = Float(b.index % w) + 0.5 - cx, by = Float(b.index / w) + 0.5 - cy
+            let da = ax * ax + ay * ay, db = bx * bx + by * by
+            return da < db || (da == db && a.index < b.index)
+        }
     }
 
     /// Convenience for one pattern held in an array: its registration, spots and reconstruction.

@@ -67,3 +67,31 @@ import STEMCore
         #expect(throws: STEMError.self) { _ = try AzimuthalIntegrator(geometry: g) }
     }
 }
+
+@Suite struct PONIFileTests {
+    @Test func readsVersion1And2AndRoundTrips() throws {
+        let v2 = """
+        # Nota: C-Order, 1 refers to the Y axis, 2 to the X axis
+        poni_version: 2
+        Detector: Pilatus1M
+        Detector_config: {"pixel1": 0.000172, "pixel2": 0.000172, "max_shape": [1043, 981]}
+        Distance: 0.3
+        Poni1: 0.09
+        Poni2: 0.08
+        Rot1: 0.01
+        Rot2: -0.02
+        Rot3: 0.0
+        Wavelength: 2e-11
+        """
+        let g = try DetectorGeometry.parsePONI(v2)
+        #expect(g.detector == DetectorShape(rows: 1043, columns: 981))
+        #expect(g.pixel1 == 0.000172 && g.distance == 0.3 && g.rot2 == -0.02 && g.wavelength == 2e-11)
+        #expect(try DetectorGeometry.parsePONI(g.poniText) == g)
+        let v1 = "PixelSize1: 1e-4\nPixelSize2: 2e-4\nDistance: 0.1\nPoni1: 0.01\nPoni2: 0.02\nRot1: 0\nRot2: 0\nRot3: 0\nWavelength: 1e-10\n"
+        let h = try DetectorGeometry.parsePONI(v1, detector: DetectorShape(rows: 10, columns: 20))
+        #expect(h.pixel2 == 2e-4 && h.poni2 == 0.02)
+        #expect(throws: STEMError.self) { _ = try DetectorGeometry.parsePONI(v1) }  // no detector shape
+        #expect(throws: STEMError.self) { _ = try DetectorGeometry.parsePONI("Distance: x\n", detector: h.detector) }
+        #expect(throws: STEMError.self) { _ = try DetectorGeometry.readPONI(path: "/nonexistent.poni") }
+    }
+}

@@ -67,6 +67,16 @@ import STEMCore
             }
         }
         errors.sort()
+        // The peak table holds the same dominant peak, with a width near the simulated 0.012 Å.
+        let n3 = PhaseSeries.peakSlots * PhaseSeries.peakFields
+        var widths: [Float] = []
+        for e in 0 ..< Self.fastSeries.stage.count where Self.fastSeries.stage[e] != 0 {
+            let slots = (0 ..< PhaseSeries.peakSlots).map { Array(Self.fastSeries.peaks[e * n3 + $0 * 4 ..< e * n3 + $0 * 4 + 4]) }
+            #expect(slots.contains { $0[0] == Self.fastSeries.dominantD[e] })
+            if let top = slots.max(by: { $0[3] < $1[3] }) { widths.append(top[2]) }
+        }
+        widths.sort()
+        #expect(abs(widths[widths.count / 2] - 0.012) < 0.002, "median FWHM \(widths[widths.count / 2]) Å")
         #expect(errors.count > 500)
         #expect(errors[Int(0.99 * Double(errors.count))] < 0.002, "99th percentile \(errors[Int(0.99 * Double(errors.count))]) Å")
     }
@@ -115,12 +125,30 @@ import STEMCore
         #expect(zip(inactive, expected).allSatisfy { abs($0 - $1) < 0.05 }, "measured \(inactive), simulated \(expected)")
     }
 
+    @Test func stageFractionsOverTimeFollowTheCharge() throws {
+        // Start: graphite everywhere; end of the slow charge: every non-dead particle is LiC6.
+        let last = Self.slowSeries.steps - 1
+        let start = Self.slowSeries.meanPhaseFractions(step: 0)
+        #expect(start[0] > 0.99)
+        let end = Self.slowSeries.meanPhaseFractions(step: last)
+        let truth = Self.simulator.truth
+        let material = Double(truth.filter { $0 != .noSignal }.count)
+        let dead = Double(truth.filter { $0 == .dead }.count)
+        #expect(abs(end[3] - (material - dead) / material) < 0.03, "LiC6 \(end[3])")
+        #expect(abs(end[0] - dead / material) < 0.03, "graphite \(end[0])")
+        #expect(abs(end.reduce(0, +) - 1) < 1e-5)
+        // Restricting to dead particles gives graphite only.
+        let deadOnly = Self.slowSeries.meanPhaseFractions(step: last, include: truth.map { $0 == .dead })
+        #expect(deadOnly[0] > 0.99)
+    }
+
     @Test func splittingTheScanIntoPartsGivesIdenticalResults() throws {
         for parts in [2, 3] {
             let s = try Self.series(.fast, parts: parts)
             #expect(s.stage == Self.fastSeries.stage)
             #expect(s.dominantD == Self.fastSeries.dominantD)
             #expect(s.phaseFractions == Self.fastSeries.phaseFractions)
+            #expect(s.peaks == Self.fastSeries.peaks)
         }
     }
 

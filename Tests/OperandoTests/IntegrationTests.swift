@@ -105,6 +105,29 @@ import STEMCore
         #expect(profile.filter { $0 != 0 }.count >= 45)
     }
 
+    @Test func automaticBinCountLeavesNoEmptyBinInTheWindow() throws {
+        // 4000 bins over 0.2 ... 1.7 A^-1 are finer than a pixel: some receive no pixel.
+        let fine = try AzimuthalIntegrator(geometry: Self.geometry, options: .init(bins: 4000, range: 0.2 ... 1.7))
+        #expect(!fine.emptyBins.isEmpty)
+        let n = try #require(try AzimuthalIntegrator.binCount(geometry: Self.geometry, options: .init(range: 0.2 ... 1.7),
+                                                               window: 0.5 ... 1.2, maximum: 4000))
+        #expect(n < 4000 && n >= 16)
+        let ai = try AzimuthalIntegrator(geometry: Self.geometry, options: .init(bins: n, range: 0.2 ... 1.7))
+        let centres = ai.axis.centres
+        #expect(!ai.emptyBins.contains { (0.5 ... 1.2).contains(centres[$0]) })
+    }
+
+    @Test func hotPixelsRelativeToTheMedian() throws {
+        var image = [Float](repeating: 10, count: Self.shape.pixelCount)
+        image[5] = 150   // 15 x median: kept at 20 x, masked at 10 x
+        image[7] = 1000
+        var m20 = DetectorMask(detector: Self.shape)
+        #expect(try m20.maskHotPixels(reference: image) == 1)
+        var m10 = DetectorMask(detector: Self.shape)
+        #expect(try m10.maskHotPixels(reference: image, relativeThreshold: 10) == 2)
+        #expect(m10.isMasked[5] && m10.isMasked[7] && m10.maskedCount == 2)
+    }
+
     @Test func badOptionsThrow() {
         #expect(throws: STEMError.self) {
             _ = try AzimuthalIntegrator(geometry: Self.geometry, options: .init(bins: 0))

@@ -20,11 +20,11 @@ struct DMWriter {
 
     func int32(_ tagName: String, _ v: Int) -> [UInt8] { data(tagName, info: [3], payload: le(Int32(v))) }
 
-    func image(dims: [Int], dataType: Int, arrayType: Int, payload: [UInt8], elementSize: Int) -> [UInt8] {
+    func image(dims: [Int], dataType: Int, arrayType: Int, payload: [UInt8], elementSize: Int, dataTypeTag: [UInt8]? = nil) -> [UInt8] {
         group("", [
             group("ImageData", [
                 data("Data", info: [20, arrayType, payload.count / elementSize], payload: payload),
-                int32("DataType", dataType),
+                dataTypeTag ?? int32("DataType", dataType),
                 group("Dimensions", dims.map { int32("", $0) }),
             ]),
             data("Name", info: [18, 4], payload: Array("test".utf8)),
@@ -32,9 +32,10 @@ struct DMWriter {
     }
 
     /// A file with an RGBA thumbnail then the data image.
-    func file(dims: [Int], dataType: Int, arrayType: Int, payload: [UInt8], elementSize: Int) -> [UInt8] {
+    func file(dims: [Int], dataType: Int, arrayType: Int, payload: [UInt8], elementSize: Int, dataTypeTag: [UInt8]? = nil) -> [UInt8] {
         let thumb = image(dims: [2, 2], dataType: 23, arrayType: 5, payload: [UInt8](repeating: 7, count: 16), elementSize: 4)
-        let list = group("ImageList", [thumb, image(dims: dims, dataType: dataType, arrayType: arrayType, payload: payload, elementSize: elementSize)])
+        let list = group("ImageList", [thumb, image(dims: dims, dataType: dataType, arrayType: arrayType, payload: payload,
+                                                    elementSize: elementSize, dataTypeTag: dataTypeTag)])
         let root = [0, 1] + count(2) + [group("Meta", [data("Struct", info: [15, 0, 2, 0, 3, 0, 6], payload: [UInt8](repeating: 0, count: 8))]), list].flatMap { $0 }
         return be(UInt32(version)) + count(root.count + 16) + be(UInt32(1)) + root
     }
@@ -87,6 +88,11 @@ struct DMWriter {
         let complex = w.file(dims: [2, 2], dataType: 3, arrayType: 6, payload: [UInt8](repeating: 0, count: 32), elementSize: 4)
         try writeFile(folder + "/complex.dm4", complex)
         #expect(errorText { _ = try DMPatternSource(path: folder + "/complex.dm4") }?.contains("DM code 3") == true)
+        // Fuzzing finding (fixed): a DataType stored as a NaN double trapped on conversion to Int.
+        let nan = w.file(dims: [2, 2], dataType: 0, arrayType: 6, payload: [UInt8](repeating: 0, count: 16), elementSize: 4,
+                         dataTypeTag: w.data("DataType", info: [7], payload: le(Double.nan.bitPattern)))
+        try writeFile(folder + "/nan.dm4", nan)
+        #expect(errorText { _ = try DMPatternSource(path: folder + "/nan.dm4") }?.contains("DM code -1") == true)
         // A tag count that lies: the parser stops at the end of the file.
         var lying = good; lying[16 + 2 + 7] = 0x7F
         try writeFile(folder + "/lying.dm4", lying)

@@ -12,7 +12,7 @@ func temporaryFolder(_ tag: String) -> String {
 }
 
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-    try OutputFile(path: path, truncate: true).write(at: 0, bytes)
+    try WritableFile(path: path, truncate: true).write(at: 0, bytes)
 }
 
 /// Reads every pattern of `source` as `parts` ranks would (one `ScanPartition` block each), concatenated.

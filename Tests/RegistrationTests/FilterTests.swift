@@ -63,7 +63,7 @@ import Registration
         let w = 13, h = 11, c: Float = 0.3
         let img: [Float] = (0 ..< w * h).map { _ in Float(rng.uniform() * 10) }
         var bg = [Float](repeating: 0, count: w * h), out = bg
-        var pb = ParaboloidBackground(maxSide: 13)
+        let pb = ParaboloidBackground(maxSide: 13)
         img.withUnsafeBufferPointer { s in bg.withUnsafeMutableBufferPointer { b in out.withUnsafeMutableBufferPointer {
             pb.subtract(s, width: w, height: h, curvature: c, background: b, into: $0)
         } } }
@@ -96,13 +96,15 @@ import Registration
                 + 100 * exp(-((x - 10) * (x - 10) + (y + 7) * (y + 7)) / (2 * 1.5 * 1.5))
         } }
         var bg = img, out = img
-        var pb = ParaboloidBackground(maxSide: w)
+        let pb = ParaboloidBackground(maxSide: w, radius: 12.8)
+        #expect(pb.shrinkFactor == 2)
         img.withUnsafeBufferPointer { s in bg.withUnsafeMutableBufferPointer { b in out.withUnsafeMutableBufferPointer {
             pb.subtract(s, width: w, height: w, curvature: 1.0 / (2 * 12.8), background: b, into: $0)
         } } }
         #expect(out[(64 - 7) * w + 74] > 98)
         // Far from the spot the residual is (nearly) zero.
-        #expect(out[20 * w + 20] < 0.05 && out[100 * w + 30] < 0.05)
+        // (ImageJ-style shrinking by block minima leaves up to about one gradient step, 0.2 here.)
+        #expect(out[20 * w + 20] < 0.5 && out[100 * w + 30] < 0.5)
     }
 
     @Test func compressionRateDefinition() {

@@ -1,8 +1,8 @@
-"""Compares stemrun's readers (through readers-dump) with rosettasciio on files written by other
+"""Compares stemrun's readers (`stemrun info` and `mpirun -np 3 stemrun export --to npy`) with rosettasciio on files written by other
 software (hyperspy 1.7.6's test files: ASTAR blockfiles, DigitalMicrograph stacks, EMPAD XML) and on
 files generated here for formats with no public sample (Merlin MIB, EMPAD raw data, BMP/TIFF/PNG
 sequences). Also reads stemrun's BlockfileWriter and BMPSequenceWriter output back with rosettasciio.
-usage: python readers_rosettasciio.py DUMP_BINARY HYPERSPY_TESTS_IO_DIR WORK_DIR"""
+usage: python readers_rosettasciio.py STEMRUN_BINARY HYPERSPY_TESTS_IO_DIR WORK_DIR"""
 import os
 import subprocess
 import sys
@@ -11,26 +11,34 @@ import warnings
 import numpy as np
 
 warnings.filterwarnings("ignore")
-dump, io_dir, work = sys.argv[1:4]
+binary, io_dir, work = sys.argv[1:4]
+env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI_", "PMIX_", "ORTE_", "OPAL_"))}
+env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1",
+           OMPI_MCA_btl_vader_single_copy_mechanism="none", OPENBLAS_NUM_THREADS="1")
 results = []
 
 
-def stemrun(path, *extra):
-    out = os.path.join(work, "dump.bin")
-    proc = subprocess.run([dump, path, out, *extra], capture_output=True, text=True)
+def run(args, ranks=None):
+    cmd = (["mpirun", "-np", str(ranks)] if ranks else []) + [binary] + args
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
         raise RuntimeError(proc.stdout + proc.stderr)
-    info = dict(kv.split("=") for kv in proc.stdout.split())
-    rows, cols = map(int, info["scan"].split("x"))
-    drows, dcols = map(int, info["detector"].split("x"))
-    data = np.fromfile(out, dtype="<f4").reshape(rows, cols, drows, dcols)
-    return data, info
+    return proc.stdout
 
 
-def check(name, expected, path, *extra, scan=None):
+def stemrun(path, *extra, ranks=3):
+    """stemrun's view of a file: `stemrun info`, then every pattern via `stemrun export --to npy` on 3 ranks."""
+    info = dict((k.strip(), v.strip()) for k, v in (line.split(":", 1) for line in run(["info", path, *extra]).splitlines()
+                                                      if ":" in line and not line.startswith(" ")))
+    out = os.path.join(work, "export.npy")
+    run(["export", path, "--to", "npy", "-o", out, *extra], ranks=ranks)
+    return np.load(out), {"type": info["dtype"], "format": info["format"]}
+
+
+def check(name, expected, path, *extra, scan=None, ranks=3):
     """expected: array (rows, cols, kr, kc) or (n, kr, kc) from the peer."""
     try:
-        got, info = stemrun(path, *extra)
+        got, info = stemrun(path, *extra, ranks=ranks)
         exp = np.asarray(expected)
         if exp.ndim == 3:
             exp = exp[np.newaxis]
@@ -39,7 +47,7 @@ def check(name, expected, path, *extra, scan=None):
         ok = got.shape == exp.shape and np.array_equal(got, exp.astype(np.float32))
         if scan is not None:
             ok = ok and got.shape[:2] == scan
-        detail = f"stemrun {got.shape} {info['type']}, peer {exp.shape} {exp.dtype}"
+        detail = f"stemrun {info['format']} {got.shape} {info['type']}, peer {exp.shape} {exp.dtype}"
         if got.shape == exp.shape and not ok:
             detail += f", max |diff| {np.max(np.abs(got - exp.astype(np.float32)))}"
     except Exception as e:  # noqa: BLE001
@@ -59,7 +67,8 @@ for name in ["test1.blo", "test2.blo"]:
     # The writer: stemrun re-exports the patterns, rosettasciio reads the new blockfile.
     out = os.path.join(work, "export_" + name)
     bmp_dir = os.path.join(work, "bmp_" + name)
-    stemrun(path, "--write-blo", out, "--write-bmp", bmp_dir)
+    run(["export", path, "--to", "blo", "-o", out], ranks=2)
+    run(["export", path, "--to", "bmp", "-o", bmp_dir], ranks=3)
     e = read_blo(out)[0]["data"]
     ok = np.array_equal(e, d)
     results.append(ok)
@@ -78,7 +87,8 @@ for folder, ext in [("dm4_3D_data", "dm4"), ("dm3_3D_data", "dm3"), ("dm4_2D_dat
         if not os.path.exists(path):
             continue
         d = read_dm(path)[0]["data"]
-        check(f"DigitalMicrograph {folder}/test-{t}.{ext} (rosettasciio)", d, path)
+        # Tiny files: one singleton rank each (the 3-rank reads are covered by the stacks below).
+        check(f"DigitalMicrograph {folder}/test-{t}.{ext} (rosettasciio)", d, path, ranks=None)
 path = os.path.join(io_dir, "dm_stackbuilder_plugin", "test_stackbuilder_imagestack.dm3")
 if os.path.exists(path):
     check("DigitalMicrograph stack-builder stack (rosettasciio)", read_dm(path)[0]["data"], path)
@@ -91,6 +101,35 @@ for k, p in enumerate(src2d):
     os.symlink(os.path.abspath(p), os.path.join(dm_dir, f"frame{[2, 10, 33][k]}.dm4"))
 stack = np.stack([read_dm(p)[0]["data"] for p in src2d]).astype(np.float64)
 check("folder of .dm4 frames (rosettasciio per file)", stack, dm_dir)
+
+# --- EMD from Prismatic (HDF5): stemrun's HDF5 reader on each depth's datacube -----------------------
+from rsciio.emd import file_reader as read_emd  # noqa: E402
+
+path = os.path.join(io_dir, "emd_files", "Si100_4D.emd")
+cube = read_emd(path)[0]["data"]  # (depth, R_x, R_y, Q_x, Q_y)
+for depth in range(cube.shape[0]):
+    dataset = f"4DSTEM_simulation/data/datacubes/CBED_array_depth{depth:04d}/datacube"
+    check(f"Prismatic EMD Si100_4D.emd depth {depth} (rosettasciio)", cube[depth], path, "--dataset", dataset)
+
+# --- Dectris Arina: master + 2 data files, bitshuffle-LZ4 (written with h5py + hdf5plugin) ------------
+import h5py  # noqa: E402
+import hdf5plugin  # noqa: E402
+from rsciio.arina import file_reader as read_arina  # noqa: E402
+
+arina = os.path.join(work, "arina")
+os.makedirs(arina, exist_ok=True)
+for dtype in (np.uint16, np.uint32):
+    frames = np.random.default_rng(5).integers(0, 60000, size=(49, 24, 24)).astype(dtype)  # square: rosettasciio assumes it
+    stem = os.path.join(arina, f"scan_{np.dtype(dtype).name}")
+    for k, (a, b) in enumerate([(0, 30), (30, 49)]):
+        with h5py.File(f"{stem}_data_{k + 1:06d}.h5", "w") as f:
+            f.create_dataset("entry/data/data", data=frames[a:b], chunks=(1, 24, 24), **hdf5plugin.Bitshuffle(cname="lz4"))
+    with h5py.File(f"{stem}_master.h5", "w") as f:
+        f.create_group("entry/data")
+        for k in range(2):
+            f[f"entry/data/data_{k + 1:06d}"] = h5py.ExternalLink(os.path.basename(f"{stem}_data_{k + 1:06d}.h5"), "entry/data/data")
+    d = read_arina(f"{stem}_master.h5")[0]["data"]
+    check(f"Dectris Arina master + 2 bitshuffle-LZ4 data files, {np.dtype(dtype).name} (rosettasciio)", d, f"{stem}_master.h5", scan=(7, 7))
 
 # --- EMPAD: real XML files, raw data generated here -----------------------------------------------
 from rsciio.empad import file_reader as read_empad  # noqa: E402
@@ -155,7 +194,7 @@ for kind, dtype in [("png", np.uint8), ("png", np.uint16), ("tif", np.uint8), ("
     from rsciio.tiff import file_reader as read_tiff  # noqa: E402
     peer = np.stack([(read_tiff if kind == "tif" else read_image)(os.path.join(folder, f"p{i + 1}.{kind}"))[0]["data"]
                      for i in range(6)])
-    check(f"{kind.upper()} sequence {np.dtype(dtype).name} (rosettasciio)", peer.reshape(2, 3, 12, 20), folder, "--scan", "2x3")
+    check(f"{kind.upper()} sequence {np.dtype(dtype).name} (rosettasciio)", peer.reshape(2, 3, 12, 20), folder, "--scan-shape", "2x3")
 
 print(f"readers-rosettasciio: {sum(results)} of {len(results)} comparisons passed")
 sys.exit(0 if all(results) else 1)

@@ -3,7 +3,7 @@ import STEMCore
 /// Writes one BMP per scan position into a folder (8-bit grey palette or 16-bit grey), named
 /// `<prefix><index>.bmp` with the index zero-padded so that plain and natural sorting both give scan order.
 /// Blocks may be written in any order and by several writers (ranks) at once.
-public final class BMPSequenceWriter {
+public final class BMPSequenceWriter: PatternWriter {
     public let folder: String
     public let scan: ScanGrid
     public let detector: DetectorShape
@@ -33,20 +33,19 @@ public final class BMPSequenceWriter {
         return prefix + String(repeating: "0", count: max(0, digits - n.count)) + n + ".bmp"
     }
 
-    public func write(_ block: PatternBlock) throws {
-        guard block.detector == detector else {
-            throw STEMError.shapeMismatch(path: folder, field: "pattern shape", expected: "\(detector)", found: "\(block.detector)")
-        }
-        guard block.firstIndex >= 0, block.firstIndex + block.count <= scan.count else {
-            throw STEMError.invalidParameter(name: "block", value: "\(block.indices)", expected: "positions inside 0..<\(scan.count)")
-        }
+    public func write(firstIndex: Int, patterns: UnsafeBufferPointer<Float>) throws {
         let P = detector.pixelCount
-        try block.pixels.withUnsafeBufferPointer { px in
-            for p in 0 ..< block.count {
-                let bytes = BMPImage.encode(UnsafeBufferPointer(rebasing: px[(p * P) ..< ((p + 1) * P)]), detector: detector,
-                                            bitDepth: bitDepth, scaling: scaling)
-                try OutputFile(path: folder + "/" + fileName(block.firstIndex + p), truncate: true).write(at: 0, bytes)
-            }
+        let count = patterns.count / P
+        guard patterns.count == count * P else {
+            throw STEMError.shapeMismatch(path: folder, field: "pattern shape", expected: "\(detector) patterns", found: "\(patterns.count) values")
+        }
+        guard firstIndex >= 0, firstIndex + count <= scan.count else {
+            throw STEMError.invalidParameter(name: "block", value: "\(firstIndex)..<\(firstIndex + count)", expected: "positions inside 0..<\(scan.count)")
+        }
+        for p in 0 ..< count {
+            let bytes = BMPImage.encode(UnsafeBufferPointer(rebasing: patterns[(p * P) ..< ((p + 1) * P)]), detector: detector,
+                                        bitDepth: bitDepth, scaling: scaling)
+            try WritableFile(path: folder + "/" + fileName(firstIndex + p), truncate: true).write(at: 0, bytes)
         }
     }
 }

@@ -159,7 +159,10 @@ public struct DMTagTree: Sendable {
             case 1:
                 let type = try lq()
                 let value = try simpleValue(type: type, at: typeAt)
-                if inImageData && name == "DataType" { images[images.count - 1].dataType = Int(value) }
+                if inImageData && name == "DataType" {
+                    // Any type may hold it in a hostile file: NaN or huge values become "unknown" (-1).
+                    images[images.count - 1].dataType = value.magnitude < 1e9 ? Int(exactly: value) ?? -1 : -1
+                }
                 if inDimensions {
                     guard value >= 0, value <= Double(Int32.max) else {
                         throw STEMError.field(path, "ImageData/Dimensions", at: typeAt, expected: "a non-negative size", found: "\(value)")

@@ -82,6 +82,9 @@ public enum TIFFImage {
             throw STEMError.missingField(path: path, field: "TIFF StripOffsets", hint: "\(strips) strip offsets expected")
         }
         let rowBytes = width * type.byteSize
+        guard let total = checkedProduct(rowBytes, height), total <= bytes.count else {
+            throw STEMError.truncated(path: path, offset: offsets[0], needed: rowBytes * height, available: bytes.count)
+        }
         let rows = (0 ..< height).map { offsets[$0 / rowsPerStrip] + ($0 % rowsPerStrip) * rowBytes }
         let image = RasterImage(detector: DetectorShape(rows: height, columns: width), elementType: type, byteOrder: order,
                                 rowOffsets: rows, palette: nil)

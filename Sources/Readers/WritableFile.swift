@@ -7,7 +7,7 @@ import STEMCore
 
 /// A file written by absolute offsets (`pwrite`): writers place each block of patterns where it belongs,
 /// so ranks (or threads) can write disjoint parts of one file in any order.
-public final class OutputFile: @unchecked Sendable {
+public final class WritableFile: @unchecked Sendable {
     public let path: String
     private let descriptor: Int32
 
