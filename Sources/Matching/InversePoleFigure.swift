@@ -12,9 +12,8 @@ import Foundation
 /// - orthorhombic, monoclinic, triclinic (mmm key): |x|, |y|, |z|: [001] red, [100] green, [010] blue.
 /// Colours are the barycentric weights of the direction in the sector's corners, scaled so the largest is 1.
 ///
-/// For the holohedral Laue classes the colour comes from the Crystallography target
-/// (`PointGroup.inversePoleFigureColor`, reduction by the group's own rotations and inversion, the same corners);
-/// the crystal-system scheme above covers the other groups.
+/// The holohedral classes use the same corners as the Crystallography target's key
+/// (`PointGroup.inversePoleFigureColor`), which `colour(_:symmetry:)` uses for -3m.
 public enum InversePoleFigure {
     public typealias RGB = (Float, Float, Float)
 
@@ -22,7 +21,9 @@ public enum InversePoleFigure {
     public static func colour(_ orientation: Orientation, symmetry: PointGroup,
                               sampleDirection: Vector3 = Vector3(0, 0, 1)) -> RGB {
         let d = orientation.toCrystal(normalized(sampleDirection))
-        if let c = symmetry.inversePoleFigureColor(d) { return (Float(c.red), Float(c.green), Float(c.blue)) }
+        // 32 (-3m) has its own triangle in the Crystallography key; for the other holohedral groups the system
+        // scheme gives the same colours (IPFAgreementTests) without rebuilding the triangle per call.
+        if symmetry.name == "32", let c = symmetry.inversePoleFigureColor(d) { return (Float(c.red), Float(c.green), Float(c.blue)) }
         return colour(crystalDirection: d, system: symmetry.system)
     }
 

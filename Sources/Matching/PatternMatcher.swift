@@ -348,6 +348,36 @@ public struct PatternMatcher: Sendable {
         }
         let T = library.count
         let coarseQ = ws.coarseQ
+        // Optional radial stage: rank templates by Σ_j T_j R(r_j) / ‖T‖ and keep a fraction per phase.
+        let fraction = parameters.radialKeepFraction
+        let radial = fraction > 0 && fraction < 1
+        if radial {
+            var profile = [Float](repeating: 0, count: transform.radialBins)
+            for r in 0 ..< transform.radialBins {
+                var sum: Float = 0
+                for c in 0 ..< nc { sum += ws.coarsePolar[r * 2 * nc + c] }
+                profile[r] = sum
+            }
+            let stride = 2 * nc
+            for t in 0 ..< T {
+                var score: Float = 0
+                for j in Int(coarse.start[t]) ..< Int(coarse.start[t + 1]) {
+                    score += coarse.weight[j] * profile[Int(coarse.offset[j]) / stride]
+                }
+                coarseQ[t] = coarse.norm[t] > 0 ? score / coarse.norm[t] : 0
+            }
+            for range in phaseRanges {
+                let keep = max(parameters.coarseCandidates, Int((fraction * Double(range.count)).rounded(.up)))
+                if range.count <= keep {
+                    for t in range { ws.evaluated[t] = true }
+                    continue
+                }
+                ws.selection.removeAll(keepingCapacity: true)
+                for t in range { ws.selection.append(coarseQ[t]) }
+                let cut = Self.kthLargest(&ws.selection, k: keep)
+                for t in range { ws.evaluated[t] = coarseQ[t] >= cut }
+            }
+        }
         coarse.start.withUnsafeBufferPointer { start in
             coarse.offset.withUnsafeBufferPointer { off in
                 coarse.weight.withUnsafeBufferPointer { wt in
@@ -358,7 +388,8 @@ public struct PatternMatcher: Sendable {
                                     for t in 0 ..< T {
                                         let spots = Int(start[t]) ..< Int(start[t + 1])
                                         let tn = coarse.norm[t]
-                                        guard !spots.isEmpty, tn > 0 else { continue }
+                                        if radial && !ws.evaluated[t] { coarseQ[t] = -1; continue }
+                                        guard !spots.isEmpty, tn > 0 else { coarseQ[t] = 0; continue }
                                         PolarCorrelation.rotationScores(spots: spots, offset: off.baseAddress!, weight: wt.baseAddress!,
                                                                         polar: polar.baseAddress!, n: nc, into: score.baseAddress!)
                                         var best: Float = 0
