@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Crystallography", "STEMCore"]),
         .testTarget(name: "RegistrationTests", dependencies: ["Registration", "STEMCore"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Crystallography", "STEMCore"]),
-        .testTarget(name: "FactorizationTests", dependencies: ["Factorization", "STEMCore"]),
+        .testTarget(name: "FactorizationTests", dependencies: ["Factorization", "STEMCore"], exclude: ["Resources"]),
         .testTarget(name: "OperandoTests", dependencies: ["Operando", "STEMCore"]),
         .testTarget(name: "VirtualImagingTests", dependencies: ["VirtualImaging", "STEMCore"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "STEMCore", "HDF5"]),

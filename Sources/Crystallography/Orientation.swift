@@ -84,7 +84,9 @@ public struct Orientation: Hashable, Sendable, CustomStringConvertible {
     /// The orientation that puts the crystal direction `zoneAxis` (crystal Cartesian frame, e.g.
     /// `cell.direction(u, v, w)`) along the beam (sample +z), then turns the crystal by `inPlane` radians about the
     /// beam. `inPlane` = 0 puts the crystal's projection of a reference direction (a, or b when a ∥ beam) along
-    /// sample +x.
+    /// sample +x. Turning the crystal by ψ turns its diffraction pattern by ψ: every spot (gx, gy) of
+    /// `zoneAxis(d, inPlane: ψ)` is the spot of `zoneAxis(d)` rotated counter-clockwise by ψ (x towards y), with the
+    /// same excitation error and intensity — so a template library needs one spot list per zone axis.
     public static func zoneAxis(_ zoneAxis: Vector3, inPlane: Double = 0) -> Orientation {
         let zc = normalized(zoneAxis)
         // Pick a crystal reference direction not parallel to the zone axis and orthogonalise it.

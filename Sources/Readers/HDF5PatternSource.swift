@@ -97,6 +97,9 @@ public final class HDF5PatternSource: PatternSource {
         return best?.0
     }
 
+    /// Positions per HDF5 read when converting: the staging buffer (about 1 MiB) stays in cache.
+    private var stagingPositions: Int { max(1, (1 << 20) / max(1, bytesPerPattern)) }
+
     public func read(positions: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>) throws {
         let p = detector.pixelCount
         precondition(destination.count >= positions.count * p)
@@ -106,13 +109,15 @@ public final class HDF5PatternSource: PatternSource {
                              into: UnsafeMutableRawPointer(destination.baseAddress))
             return
         }
-        let n = positions.count * p
-        let bytes = n * elementType.byteSize
+        let step = stagingPositions
+        let bytes = min(step, positions.count) * bytesPerPattern
         if scratch.count < bytes { scratch = [UInt8](repeating: 0, count: bytes) }
         try scratch.withUnsafeMutableBytes { raw in
-            try dataset.read(scanRange: positions, scanDims: scanDims, memoryType: elementType, into: raw.baseAddress)
-            ElementConversion.toFloat(UnsafeRawPointer(raw.baseAddress!), type: elementType, count: n,
-                                      into: destination.baseAddress!)
+            for part in ScanPartition.chunks(of: positions, size: step) {
+                try dataset.read(scanRange: part, scanDims: scanDims, memoryType: elementType, into: raw.baseAddress)
+                ElementConversion.toFloat(UnsafeRawPointer(raw.baseAddress!), type: elementType, count: part.count * p,
+                                          into: destination.baseAddress! + (part.lowerBound - positions.lowerBound) * p)
+            }
         }
     }
 }

@@ -78,6 +78,9 @@ public final class RawPatternSource: PatternSource {
 
     deinit { close(fd) }
 
+    /// Bytes read per `pread`: small enough that the staging buffer stays in cache while it is converted.
+    static let stagingBytes = 1 << 20
+
     public func read(positions: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>) throws {
         let p = layout.detector.pixelCount
         precondition(destination.count >= positions.count * p)
@@ -86,24 +89,32 @@ public final class RawPatternSource: PatternSource {
                                              expected: "within 0..<\(layout.scan.count)")
         }
         if positions.isEmpty { return }
-        let offset = layout.headerBytes + positions.lowerBound * layout.frameStride
-        let bytes = positions.count * layout.frameStride
-        if scratch.count < bytes { scratch = [UInt8](repeating: 0, count: bytes) }
+        // Frames are staged a few at a time (about 1 MiB) so the conversion reads from cache.
+        let framesPerRead = max(1, RawPatternSource.stagingBytes / layout.frameStride)
+        let stage = min(framesPerRead, positions.count) * layout.frameStride
+        if scratch.count < stage { scratch = [UInt8](repeating: 0, count: stage) }
         try scratch.withUnsafeMutableBytes { buf in
-            var done = 0
-            while done < bytes {
-                let n = pread(fd, buf.baseAddress! + done, bytes - done, off_t(offset + done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else {
-                    throw STEMError.truncated(path: path, offset: offset + done, needed: bytes - done,
-                                              available: offset + done)
+            var first = positions.lowerBound
+            while first < positions.upperBound {
+                let n = min(framesPerRead, positions.upperBound - first)
+                let offset = layout.headerBytes + first * layout.frameStride
+                let bytes = n * layout.frameStride
+                var done = 0
+                while done < bytes {
+                    let got = pread(fd, buf.baseAddress! + done, bytes - done, off_t(offset + done))
+                    if got < 0 && errno == EINTR { continue }
+                    guard got > 0 else {
+                        throw STEMError.truncated(path: path, offset: offset + done, needed: bytes - done,
+                                                  available: offset + done)
+                    }
+                    done += got
                 }
-                done += n
-            }
-            for i in 0 ..< positions.count {
-                let src = UnsafeRawPointer(buf.baseAddress! + i * layout.frameStride + layout.frameHeaderBytes)
-                ElementConversion.toFloat(src, type: layout.elementType, byteOrder: layout.byteOrder, count: p,
-                                          into: destination.baseAddress! + i * p)
+                for i in 0 ..< n {
+                    let src = UnsafeRawPointer(buf.baseAddress! + i * layout.frameStride + layout.frameHeaderBytes)
+                    ElementConversion.toFloat(src, type: layout.elementType, byteOrder: layout.byteOrder, count: p,
+                                              into: destination.baseAddress! + (first - positions.lowerBound + i) * p)
+                }
+                first += n
             }
         }
     }

@@ -30,7 +30,8 @@ public struct GroundTruth: Sendable {
     /// Pattern centre (direct-beam position) in detector pixels: x = column, y = row coordinate.
     public let beamCentreX: [Double]
     public let beamCentreY: [Double]
-    /// Å⁻¹ per pixel (before elliptical distortion) used to place the spots.
+    /// The calibration that placed the spots: reciprocal pixel size and elliptical distortion; its centre is the
+    /// undisturbed detector centre (the per-position pattern centre, with descan, is `beamCentreX/Y`).
     public let calibration: DetectorCalibration
 
     /// Phase index of the dominant grain at scan position `index`.
@@ -38,4 +39,15 @@ public struct GroundTruth: Sendable {
 
     /// Orientation of the dominant grain at scan position `index`.
     public func orientation(at index: Int) -> Orientation { grains[Int(grainID[index])].orientation }
+}
+
+/// One Bragg spot as drawn by the simulator (see `PolycrystalSimulator.trueSpots(at:)`).
+public struct TrueSpot: Hashable, Sendable {
+    /// Sub-pixel centre: x = column, y = row coordinate (pixel centres at integers).
+    public var x: Double, y: Double
+    /// Peak expected counts of the Gaussian spot (before noise).
+    public var peak: Double
+    public var hkl: SIMD3<Int32>
+    /// The grain it belongs to.
+    public var grain: Int
 }

@@ -14,8 +14,9 @@ public struct PolycrystalSimulator: Sendable {
     public let parameters: SimulationParameters
     public let groundTruth: GroundTruth
 
-    /// Per-grain spots: offsets from the pattern centre (px) and peak counts at dose 1.
+    /// Per-grain spots: offsets from the pattern centre (px), peak counts at dose 1 and Miller indices.
     private let spotDX: [[Float]], spotDY: [[Float]], spotPeak: [[Float]]
+    private let spotHKL: [[SIMD3<Int32>]]
     private let hotPixels: [Int]
 
     public init(parameters p: SimulationParameters) throws {
@@ -56,23 +57,24 @@ public struct PolycrystalSimulator: Sendable {
                                               centreX: Double(cols - 1) / 2, centreY: Double(rows - 1) / 2,
                                               ellipticity: p.ellipticity, ellipseAngle: p.ellipseAngle)
         let halfDiagonal = 0.5 * Double(rows * rows + cols * cols).squareRoot() * (1 + abs(p.ellipticity))
-        let gMax = p.gMax ?? (halfDiagonal + 4 * p.spotSigma) * p.reciprocalPixelSize
+        // Reflections up to the detector corner, at most g = 4 Å⁻¹ (s = 2 Å⁻¹, the limit of the scattering factors).
+        let gMax = min(p.gMax ?? (halfDiagonal + 4 * p.spotSigma) * p.reciprocalPixelSize, 4)
         let lists = p.phases.map { ReflectionList(structure: $0, gMax: gMax) }
         let maxIntensity = lists.map { $0.intensity.max() ?? 1 }
-        var dx: [[Float]] = [], dy: [[Float]] = [], amp: [[Float]] = []
+        var dx: [[Float]] = [], dy: [[Float]] = [], amp: [[Float]] = [], hkls: [[SIMD3<Int32>]] = []
         for grain in grains {
             let spots = lists[grain.phaseIndex].spots(orientation: grain.orientation, conditions: p.conditions)
-            var x: [Float] = [], y: [Float] = [], a: [Float] = []
+            var x: [Float] = [], y: [Float] = [], a: [Float] = [], h: [SIMD3<Int32>] = []
             let norm = p.spotPeak / max(maxIntensity[grain.phaseIndex], 1e-30)
             for s in spots {
                 let o = calibration.pixelOffset(gx: s.gx, gy: s.gy)
                 let peak = s.intensity * norm
                 if peak < 1e-4 { continue }
-                x.append(Float(o.dx)); y.append(Float(o.dy)); a.append(Float(peak))
+                x.append(Float(o.dx)); y.append(Float(o.dy)); a.append(Float(peak)); h.append(s.hkl)
             }
-            dx.append(x); dy.append(y); amp.append(a)
+            dx.append(x); dy.append(y); amp.append(a); hkls.append(h)
         }
-        spotDX = dx; spotDY = dy; spotPeak = amp
+        spotDX = dx; spotDY = dy; spotPeak = amp; spotHKL = hkls
 
         // Grain map with boundary mixing, and the descan path.
         let n = p.scan.count
@@ -101,8 +103,11 @@ public struct PolycrystalSimulator: Sendable {
 
     /// Renders scan positions `positions` into `destination` (`positions.count × detector.pixelCount` floats,
     /// pattern-major, each pattern row-major). `noise: false` gives the noise-free expectation (no Poisson draw, no
-    /// hot pixels) whatever `parameters.poissonNoise` says; `noise: true` follows the parameters.
-    public func generate(positions: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>, noise: Bool = true) throws {
+    /// hot pixels) whatever `parameters.poissonNoise` says; `noise: true` follows the parameters. `threads` > 1
+    /// renders contiguous sub-ranges concurrently (same output: every position has its own noise stream); leave it
+    /// at 1 inside an MPI rank that already owns a core.
+    public func generate(positions: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>,
+                         noise: Bool = true, threads: Int = 1) throws {
         let p = parameters
         guard positions.lowerBound >= 0, positions.upperBound <= p.scan.count else {
             throw STEMError.invalidParameter(name: "positions", value: "\(positions)", expected: "a range within 0..<\(p.scan.count)")
@@ -113,27 +118,66 @@ public struct PolycrystalSimulator: Sendable {
                                           found: "\(destination.count)")
         }
         let drawNoise = noise && p.poissonNoise
-        for (k, index) in positions.enumerated() {
+        let parts = max(1, min(threads, positions.count))
+        if parts == 1 {
+            renderRange(positions, into: destination, offset: positions.lowerBound, noise: drawNoise)
+            return
+        }
+        let partition = ScanPartition(total: positions.count, parts: parts)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let local = partition.range(of: part)
+            let range = (positions.lowerBound + local.lowerBound) ..< (positions.lowerBound + local.upperBound)
+            renderRange(range, into: destination, offset: positions.lowerBound, noise: drawNoise)
+        }
+    }
+
+    /// Renders `range` into the patterns of `destination` that start at scan index `offset`.
+    private func renderRange(_ range: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>, offset: Int, noise: Bool) {
+        let p = parameters
+        let size = p.detector.pixelCount
+        for index in range {
+            let k = index - offset
             let out = UnsafeMutableBufferPointer(rebasing: destination[(k * size) ..< ((k + 1) * size)])
             render(index: index, into: out)
-            if drawNoise {
+            if noise {
                 var rng = Xoshiro256(seed: SplitMix64.mix(p.seed, UInt64(index) &+ 0x1000))
-                for i in 0 ..< size { out[i] = Float(rng.poisson(Double(out[i]))) }
+                rng.samplePoisson(inPlace: out)
                 for h in hotPixels { out[h] += Float(p.hotPixelValue) }
             }
         }
     }
 
     /// A new `PatternBlock` of scan positions `positions`.
-    public func generateBlock(_ positions: Range<Int>, noise: Bool = true) throws -> PatternBlock {
+    public func generateBlock(_ positions: Range<Int>, noise: Bool = true, threads: Int = 1) throws -> PatternBlock {
         var block = PatternBlock(firstIndex: positions.lowerBound, count: positions.count, detector: parameters.detector)
-        try block.pixels.withUnsafeMutableBufferPointer { try generate(positions: positions, into: $0, noise: noise) }
+        try block.pixels.withUnsafeMutableBufferPointer { try generate(positions: positions, into: $0, noise: noise, threads: threads) }
         return block
     }
 
     /// The noise-free pattern (expected counts) at one scan position.
     public func noiseFreePattern(at index: Int) throws -> [Float] {
         try generateBlock(index ..< index + 1, noise: false).pixels
+    }
+
+    /// The Bragg spots drawn into the pattern at scan position `index` (dominant grain, then the secondary one near
+    /// a boundary): sub-pixel centres in detector pixels (x = column, y = row, descan included), peak expected counts
+    /// (weight and dose applied) and Miller indices — the truth for spot detection and registration. Spots whose
+    /// centre falls off the detector are left out.
+    public func trueSpots(at index: Int) -> [TrueSpot] {
+        guard (0 ..< parameters.scan.count).contains(index) else { return [] }
+        let truth = groundTruth
+        let cx = truth.beamCentreX[index], cy = truth.beamCentreY[index]
+        let w = Double(truth.dominantWeight[index])
+        var out: [TrueSpot] = []
+        for (grain, weight) in [(Int(truth.grainID[index]), w), (Int(truth.secondaryGrainID[index]), 1 - w)] where grain >= 0 && weight > 0 {
+            for s in 0 ..< spotDX[grain].count {
+                let x = cx + Double(spotDX[grain][s]), y = cy + Double(spotDY[grain][s])
+                guard x >= -0.5, y >= -0.5, x <= Double(parameters.detector.columns) - 0.5, y <= Double(parameters.detector.rows) - 0.5 else { continue }
+                out.append(TrueSpot(x: x, y: y, peak: Double(spotPeak[grain][s]) * weight * parameters.dose,
+                                    hkl: spotHKL[grain][s], grain: grain))
+            }
+        }
+        return out
     }
 
     // MARK: - Rendering

@@ -52,8 +52,12 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable {
         return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
 
-    /// A Poisson deviate of mean `mean` (≥ 0; NaN and negatives give 0).
-    /// Means below 10: sequential inversion of the CDF (expected mean + 1 steps, one exp per call).
+    /// Uniform float in [0, 1) with 24 random bits.
+    @inlinable public mutating func uniformFloat() -> Float { Float(next() >> 40) * 0x1.0p-24 }
+
+    /// A Poisson deviate of mean `mean` (≥ 0; NaN and negatives give 0), as a whole number in a Double.
+    /// Means below 10: sequential inversion of the CDF (expected mean + 1 steps, one exp per call; the CDF is summed
+    /// from P(0) = e^(−mean) with P(k) = P(k−1)·mean/k).
     /// Means from 10: the transformed-rejection method PTRS of W. Hörmann, "The transformed rejection method for
     /// generating Poisson random variables", Insurance: Mathematics and Economics 12 (1993) 39–45.
     @inlinable public mutating func poisson(_ mean: Double) -> Double {
@@ -67,11 +71,52 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable {
                 k += 1
                 p *= mean / k
                 cdf += p
-                if p < 1e-17 && k > mean { break }   // u within rounding of 1
+                if p < 1e-17 && k > mean { break }   // the CDF has reached 1 to double precision
             }
             return k
         }
         return ptrs(mean)
+    }
+
+    /// Replaces every expected count in `buffer` by a Poisson deviate of that mean (negative or NaN means give 0).
+    ///
+    /// Eight pixels at a time: where all eight means are below 10, the CDF inversion of `poisson` runs in single
+    /// precision as a fixed-length SIMD loop, k = Σ_j [u > F(j−1)] for j = 1 ... J, J = ⌊m + 5√m + 6⌋ with m the
+    /// largest of the eight means, with no data-dependent branch. A lane that reaches J (the tail beyond J, below
+    /// 1e-7, or a 24-bit u above the rounded single-precision CDF) is drawn again with the double-precision `poisson`,
+    /// so no spurious large counts appear. Other groups and the tail of the buffer use `poisson` directly. Same
+    /// distribution as `poisson`, a different (still deterministic) draw order.
+    public mutating func samplePoisson(inPlace buffer: UnsafeMutableBufferPointer<Float>) {
+        let n = buffer.count
+        var i = 0
+        while i + 8 <= n {
+            var mean = SIMD8<Float>()
+            for l in 0 ..< 8 { let v = buffer[i + l]; mean[l] = v > 0 ? v : 0 }
+            let top = mean.max()
+            if top < 10 {
+                var p = SIMD8<Float>(), u = SIMD8<Float>()
+                for l in 0 ..< 8 { p[l] = expf(-mean[l]); u[l] = uniformFloat() }
+                var cdf = p
+                var k = SIMD8<Float>(repeating: 0)
+                let steps = Int(top + 5 * top.squareRoot() + 6)
+                var j: Float = 1
+                for _ in 0 ..< steps {
+                    k.replace(with: k + 1, where: u .> cdf)
+                    p *= mean / j
+                    cdf += p
+                    j += 1
+                }
+                let limit = Float(steps)
+                for l in 0 ..< 8 { buffer[i + l] = k[l] < limit ? k[l] : Float(poisson(Double(mean[l]))) }
+            } else {
+                for l in 0 ..< 8 { buffer[i + l] = Float(poisson(Double(mean[l]))) }
+            }
+            i += 8
+        }
+        while i < n {
+            buffer[i] = Float(poisson(Double(buffer[i])))
+            i += 1
+        }
     }
 
     @usableFromInline mutating func ptrs(_ lam: Double) -> Double {

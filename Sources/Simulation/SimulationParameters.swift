@@ -64,7 +64,8 @@ public struct SimulationParameters: Sendable {
     /// Hot pixels: fixed detector pixels with `hotPixelValue` counts added to every noisy pattern.
     public var hotPixelCount = 0
     public var hotPixelValue = 5000.0
-    /// Largest |g| considered (Å⁻¹); default covers the detector corners.
+    /// Largest |g| considered (Å⁻¹); default covers the detector corners. Capped at 4 Å⁻¹ (s = 2 Å⁻¹, the range of
+    /// the scattering-factor fit).
     public var gMax: Double? = nil
     public var seed: UInt64 = 1
 
@@ -96,7 +97,7 @@ public struct SimulationParameters: Sendable {
         guard grainBoundaryWidth >= 0, grainBoundaryWidth.isFinite else { throw bad("grainBoundaryWidth", grainBoundaryWidth, "≥ 0 scan pixels") }
         guard conditions.voltage > 0, conditions.voltage.isFinite else { throw bad("voltage", conditions.voltage, "> 0 V") }
         guard conditions.excitationErrorTolerance > 0 else { throw bad("excitationErrorTolerance", conditions.excitationErrorTolerance, "> 0 Å⁻¹") }
-        guard reciprocalPixelSize > 0, reciprocalPixelSize.isFinite else { throw bad("reciprocalPixelSize", reciprocalPixelSize, "> 0 Å⁻¹/px") }
+        guard reciprocalPixelSize > 1e-4, reciprocalPixelSize < 1 else { throw bad("reciprocalPixelSize", reciprocalPixelSize, "between 1e-4 and 1 Å⁻¹/px") }
         guard ellipticity > -0.5, ellipticity < 0.5 else { throw bad("ellipticity", ellipticity, "between -0.5 and 0.5") }
         for (name, v) in [("directBeamRadius", directBeamRadius), ("directBeamIntensity", directBeamIntensity),
                           ("spotPeak", spotPeak), ("backgroundPeak", backgroundPeak), ("backgroundFloor", backgroundFloor),

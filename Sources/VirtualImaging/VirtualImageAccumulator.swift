@@ -25,30 +25,45 @@ public struct VirtualImageAccumulator {
 
     /// Processes `count` patterns stored back to back in `patterns`, writing their signals to the three
     /// output pointers. Returns the offset inside the block of the first pattern holding NaN or Inf, if any.
+    /// The reductions run on 8-wide SIMD accumulators (a scalar Float sum would serialise on the add latency).
     public mutating func accumulate(_ patterns: UnsafeBufferPointer<Float>, count: Int,
                                     brightField: UnsafeMutablePointer<Float>, annular: UnsafeMutablePointer<Float>,
                                     total: UnsafeMutablePointer<Float>) -> Int? {
         let p = detector.pixelCount
+        let vectors = p / 8
         var firstBad: Int?
         brightFieldMask.withUnsafeBufferPointer { bfm in
             annularMask.withUnsafeBufferPointer { adm in
                 sumPattern.withUnsafeMutableBufferPointer { sum in
                     maxPattern.withUnsafeMutableBufferPointer { mx in
+                        let bfv = UnsafeRawPointer(bfm.baseAddress!), adv = UnsafeRawPointer(adm.baseAddress!)
+                        let sumv = UnsafeMutableRawPointer(sum.baseAddress!), mxv = UnsafeMutableRawPointer(mx.baseAddress!)
                         for k in 0 ..< count {
                             let v = patterns.baseAddress! + k * p
-                            var bf: Float = 0, adf: Float = 0, tot: Float = 0
-                            for i in 0 ..< p {
-                                let x = v[i]
-                                bf += x * bfm[i]
-                                adf += x * adm[i]
+                            let vv = UnsafeRawPointer(v)
+                            var bf = SIMD8<Float>(), adf = SIMD8<Float>(), tot = SIMD8<Float>()
+                            for j in 0 ..< vectors {
+                                let o = j * 32
+                                let x = vv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                                bf += x * bfv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                                adf += x * adv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
                                 tot += x
+                                sumv.storeBytes(of: sumv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) + x,
+                                                toByteOffset: o, as: SIMD8<Float>.self)
+                                mxv.storeBytes(of: pointwiseMax(mxv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self), x),
+                                               toByteOffset: o, as: SIMD8<Float>.self)
+                            }
+                            var b = bf.sum(), a = adf.sum(), t = tot.sum()
+                            for i in vectors * 8 ..< p {
+                                let x = v[i]
+                                b += x * bfm[i]; a += x * adm[i]; t += x
                                 sum[i] += x
                                 mx[i] = Swift.max(mx[i], x)
                             }
-                            brightField[k] = bf
-                            annular[k] = adf
-                            total[k] = tot
-                            if !tot.isFinite && firstBad == nil { firstBad = k }
+                            brightField[k] = b
+                            annular[k] = a
+                            total[k] = t
+                            if !t.isFinite && firstBad == nil { firstBad = k }
                         }
                     }
                 }

@@ -97,3 +97,70 @@ Al1 Al 0 0 0 1.0 0.80
         try CIFReader.parse(noSites, source: "x.cif")
     }
 }
+
+@Test func readsNewStyleSymopLoopAndNumberOnly() throws {
+    // α-Fe from the space-group number alone; LiFePO4 with the CIF2-style symop tag and uncertainties.
+    let fe = try CIFReader.parse("""
+    data_Fe
+    _cell_length_a 2.8665
+    _cell_length_b 2.8665
+    _cell_length_c 2.8665
+    _cell_angle_alpha 90
+    _cell_angle_beta 90
+    _cell_angle_gamma 90
+    _space_group_IT_number 229
+    loop_
+    _atom_site_label
+    _atom_site_type_symbol
+    _atom_site_fract_x
+    _atom_site_fract_y
+    _atom_site_fract_z
+    Fe1 Fe0+ 0 0 0
+    """, source: "fe.cif")
+    #expect(fe.atoms.count == 2 && fe.spaceGroup.operations.count == 96)
+    #expect(fe.intensity(1, 0, 0) < 1e-12 && fe.intensity(1, 1, 0) > 1)
+
+    let lfp = try CIFReader.parse("""
+    data_LiFePO4
+    _chemical_formula_sum 'Fe Li O4 P'
+    _cell_length_a 10.332(4)
+    _cell_length_b 6.010(2)
+    _cell_length_c 4.692(2)
+    _cell_angle_alpha 90
+    _cell_angle_beta 90
+    _cell_angle_gamma 90
+    loop_
+    _space_group_symop_id
+    _space_group_symop_operation_xyz
+    1 x,y,z
+    2 -x+1/2,-y,z+1/2
+    3 -x,y+1/2,-z
+    4 x+1/2,-y+1/2,-z+1/2
+    5 -x,-y,-z
+    6 x+1/2,y,-z+1/2
+    7 x,-y+1/2,z
+    8 -x+1/2,y+1/2,z+1/2
+    loop_
+    _atom_site_label
+    _atom_site_type_symbol
+    _atom_site_fract_x
+    _atom_site_fract_y
+    _atom_site_fract_z
+    _atom_site_occupancy
+    _atom_site_U_iso_or_equiv
+    Li1 Li1+ 0 0 0 1 0.0127
+    Fe1 Fe2+ 0.28222(3) 0.25 0.97472(7) 1 0.0063
+    P1 P5+ 0.09486(5) 0.25 0.41820(10) 1 0.0051
+    O1 O2- 0.09678(14) 0.25 0.74279(29) 1 0.0076
+    O2 O2- 0.45710(14) 0.25 0.20602(29) 1 0.0076
+    O3 O2- 0.16558(10) 0.04660(19) 0.28485(20) 1 0.0076
+    """, source: "lfp.cif")
+    #expect(lfp.name == "Fe Li O4 P")
+    #expect(lfp.atoms.count == 28 && lfp.pointGroup.name == "222")
+    let builtIn = BuiltInPhase.lithiumIronPhosphate.structure
+    // Same structure as the built-in up to the displacement factors: same absences, similar strong reflections.
+    for (h, k, l) in [(0, 1, 0), (1, 0, 0), (0, 1, 2)] { #expect(lfp.intensity(h, k, l) < 1e-9) }
+    for (h, k, l) in [(2, 0, 0), (1, 1, 1), (3, 1, 1), (0, 2, 0)] {
+        #expect(abs(lfp.intensity(h, k, l) / builtIn.intensity(h, k, l) - 1) < 0.05)
+    }
+}

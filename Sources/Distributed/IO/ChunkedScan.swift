@@ -4,7 +4,7 @@ import STEMCore
 /// rank does not grow with the dataset: at most `chunkPositions` patterns are held at a time.
 public struct ChunkedScan {
     /// Default memory budget for one chunk of patterns.
-    public static let defaultBudgetBytes = 64 << 20
+    public static let defaultBudgetBytes = 4 << 20
 
     public let source: PatternSource
     public let range: Range<Int>

@@ -28,6 +28,8 @@ public enum VirtualImagingJob {
         public var positions: Int
         public var seconds: Double
         public var bytesRead: Int
+        /// Seconds of the streaming pass (read + virtual detectors) on the slowest rank.
+        public var streamSeconds: Double
         /// Peak resident memory of the largest rank.
         public var peakResidentBytes: Int
     }
@@ -76,6 +78,7 @@ public enum VirtualImagingJob {
         var checksum: UInt64 = 0
         let progress = ProgressLine(label: "virtual", total: range.count, rank: comm.rank)
         let reader = ChunkedScan(source: source, range: range, budgetBytes: parameters.chunkBudgetBytes)
+        let streamStart = Date()
         try comm.collectively {
             try reader.forEach { chunk, patterns in
                 let off = chunk.lowerBound - range.lowerBound
@@ -99,6 +102,7 @@ public enum VirtualImagingJob {
                 progress.update(chunk.upperBound - range.lowerBound, bytes: (chunk.upperBound - range.lowerBound) * source.bytesPerPattern)
             }
         }
+        let streamSeconds = comm.allreduce(Date().timeIntervalSince(streamStart), .max)
         var mean = acc.sumPattern
         comm.allreduce(&mean, .sum)
         for i in mean.indices { mean[i] /= Float(scan.count) }
@@ -119,7 +123,7 @@ public enum VirtualImagingJob {
                          mean: mean, maxPattern: maxPattern, pngFolder: pngFolder)
         try output.commit()
         return Summary(detector: vd, positions: scan.count, seconds: Date().timeIntervalSince(start),
-                       bytesRead: range.count * source.bytesPerPattern,
+                       bytesRead: comm.allreduce(range.count * source.bytesPerPattern, .max), streamSeconds: streamSeconds,
                        peakResidentBytes: comm.allreduce(ResourceUsage.peakResidentBytes, .max))
     }
 

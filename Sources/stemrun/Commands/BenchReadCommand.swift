@@ -10,7 +10,7 @@ struct BenchReadCommand: ParsableCommand {
     @OptionGroup var input: InputOptions
 
     @Option(help: "Memory per rank for one chunk of patterns, in MiB.")
-    var chunkMb: Int = 64
+    var chunkMb: Int = 4
 
     func run() throws {
         try runOnWorld { comm in

@@ -30,7 +30,7 @@ struct VirtualCommand: ParsableCommand {
     var adfOuter: Float?
 
     @Option(help: "Memory per rank for one chunk of patterns, in MiB.")
-    var chunkMb: Int = 64
+    var chunkMb: Int = 4
 
     func run() throws {
         try runOnWorld { comm in
@@ -56,8 +56,9 @@ struct VirtualCommand: ParsableCommand {
                                      summary.positions, comm.size, summary.seconds, rate, summary.detector.centerX,
                                      summary.detector.centerY, summary.detector.brightFieldRadius,
                                      summary.detector.annularInner, summary.detector.annularOuter))
-            printOnRoot(comm, String(format: "virtual: read %.2f GB/s per rank; peak memory per rank %.0f MB",
-                                     Double(summary.bytesRead) / summary.seconds / 1e9, Double(summary.peakResidentBytes) / 1e6))
+            printOnRoot(comm, String(format: "virtual: streaming pass %.3f s: %.0f patterns/s, %.2f GB/s per rank (read + virtual detectors); peak memory per rank %.0f MB",
+                                     summary.streamSeconds, Double(summary.positions) / summary.streamSeconds,
+                                     Double(summary.bytesRead) / summary.streamSeconds / 1e9, Double(summary.peakResidentBytes) / 1e6))
             printOnRoot(comm, "output: \(output)" + (pngDir.map { "; images in \($0)/" } ?? ""))
         }
     }

@@ -1,0 +1,462 @@
+import Foundation
+import HDF5
+import Imaging
+import Registration
+import STEMCore
+
+/// `stemrun register`: registration and reconstruction of every pattern (methods notes, section 1; kernels
+/// in the Registration target). Each rank owns a contiguous block of scan *rows*, streams it in bounded chunks
+/// of rows, exchanges one prepared (binned, masked, centred) scan row with each neighbouring rank for the
+/// 3 x 3 real-space mean, registers every pattern, writes its reconstructed patterns as it goes, and at the
+/// end all ranks write the spot table, its index, the maps and the calibration into one HDF5 file.
+///
+/// Memory per rank: one chunk of input rows, three prepared rows (above, current, below), one averaged row
+/// and its reconstruction, plus the spot table of the rank's positions.
+public enum RegistrationJob {
+    public struct Options: Sendable {
+        public var parameters: RegistrationParameters
+        public var darkFields: [DarkFieldSelector] = []
+        /// Bad-pixel mask given by the user (input detector shape).
+        public var mask: PixelMask?
+        /// Find hot and dead pixels from a sample of patterns.
+        public var findBadPixels = false
+        /// Fit the elliptical distortion on this ring (radii in working pixels around the centre) of the mean
+        /// of a sample of centred patterns, and apply it to the spot positions.
+        public var ellipseRing: (inner: Float, outer: Float)?
+        /// Given distortion (overrides the fit).
+        public var ellipse: EllipticalDistortion?
+        /// Patterns sampled (evenly over the whole scan, the same whatever the rank count) for the pre-pass.
+        public var samplePatterns = 256
+        public var writeReconstruction = true
+        public var chunkBudgetBytes = ChunkedScan.defaultBudgetBytes
+        public var csvPath: String?
+
+        public init(parameters: RegistrationParameters) { self.parameters = parameters }
+    }
+
+    public struct Summary: Sendable {
+        public var positions: Int
+        public var spots: Int
+        public var seconds: Double
+        /// Seconds of the streaming pass (read + register + write reconstructions) on the slowest rank.
+        public var streamSeconds: Double
+        public var compressionRate: Double
+        public var badPixels: Int
+        public var ellipse: EllipticalDistortion?
+        public var peakResidentBytes: Int
+        public var workingShape: DetectorShape
+    }
+
+    /// Column names of the spot table, in the order of the HDF5 datasets and of the CSV file.
+    public static let spotColumns = ["scan_index", "scan_x", "scan_y", "x", "y", "intensity", "pseudo_prominence",
+                                     "noise", "threshold"]
+
+    public static func run(source: PatternSource, options: Options, comm: Communicator, outputPath: String,
+                           pngFolder: String?, provenance: Provenance) throws -> Summary {
+        let start = Date()
+        let scan = source.scan, inputShape = source.detector
+        var p = options.parameters
+        try p.validate()
+        if !p.binning { p.binningFactor = 1 }
+        guard scan.rows >= 1, scan.columns >= 1 else {
+            throw STEMError.invalidParameter(name: "scan", value: "\(scan)", expected: "at least one scan position")
+        }
+        let rowParts = ScanPartition(total: scan.rows, parts: comm.size)
+        let myRows = rowParts.range(of: comm.rank)
+        let positions = myRows.lowerBound * scan.columns ..< myRows.upperBound * scan.columns
+
+        // Pre-pass: bad pixels and elliptical distortion from a rank-independent sample of patterns.
+        var mask = options.mask
+        var ellipse = options.ellipse
+        if options.findBadPixels || (options.ellipseRing != nil && ellipse == nil) {
+            let pre = try calibrate(source: source, options: options, parameters: p, mask: mask, positions: positions, comm: comm)
+            if options.findBadPixels { mask = pre.mask }
+            if ellipse == nil { ellipse = pre.ellipse }
+        }
+        let pipeline = try comm.collectively {
+            try RegistrationPipeline(parameters: p, inputShape: inputShape, mask: mask, distortion: ellipse,
+                                     darkFields: options.darkFields)
+        }
+        let working = pipeline.workingShape, nw = working.pixelCount
+        let rowValues = scan.columns * nw
+        let recSize = p.reconstructionSize, nr = recSize * recSize
+
+        // Output file and the reconstruction dataset, written row by row during the pass.
+        var prov = provenance
+        prov.inputBytes = scan.count * source.bytesPerPattern
+        prov.parameters += describe(p) + [("working_shape", "\(working)")]
+        let estimate = (options.writeReconstruction ? scan.count * nr * 4 : 0) + scan.count * 200 * 40
+        let output = try OutputFile(path: outputPath, comm: comm, provenance: prov, estimatedBytes: estimate)
+        var reconstruction: H5Dataset? = try comm.collectively {
+            guard options.writeReconstruction else { return nil }
+            let ds = try output.root.createDataset("registration/reconstruction", of: Float.self,
+                                                   shape: [scan.rows, scan.columns, recSize, recSize])
+            try ds.setAttribute("description", "patterns rebuilt from their spots, direct beam at the centre")
+            return ds
+        }
+
+        // Halo rows: the prepared row just above and just below this rank's block.
+        let hasRows = !myRows.isEmpty
+        let upperHasRows = comm.rank > 0 && hasRows
+        let lowerHasRows = comm.rank + 1 < comm.size && !rowParts.range(of: comm.rank + 1).isEmpty
+        var rowInput = [Float](repeating: 0, count: scan.columns * inputShape.pixelCount)
+        func prepareRow(_ r: Int, into dst: inout [Float]) throws {
+            try rowInput.withUnsafeMutableBufferPointer {
+                try source.read(positions: r * scan.columns ..< (r + 1) * scan.columns, into: $0)
+            }
+            try prepareRead(rowInput, into: &dst)
+        }
+        var invalidInput = 0 // non-finite input values, replaced by zero in `prepare`
+        func prepareRead(_ raw: [Float], into dst: inout [Float]) throws {
+            raw.withUnsafeBufferPointer { src in
+                dst.withUnsafeMutableBufferPointer { d in
+                    invalidInput += pipeline.prepare(src, count: scan.columns, into: d)
+                    if p.centring { pipeline.centre(d, count: scan.columns) }
+                }
+            }
+        }
+        var firstRow = [Float](repeating: 0, count: hasRows ? rowValues : 0)
+        var lastRow = firstRow
+        try comm.collectively {
+            if hasRows {
+                try prepareRow(myRows.lowerBound, into: &firstRow)
+                if myRows.count > 1 { try prepareRow(myRows.upperBound - 1, into: &lastRow) } else { lastRow = firstRow }
+            }
+        }
+        let needHalo = p.scanMean
+        // Upward: my first row goes to the rank above; I receive the first row of the rank below.
+        let haloBelow = comm.sendReceive(needHalo ? firstRow : [], to: needHalo && upperHasRows ? comm.rank - 1 : nil,
+                                         receiveCount: rowValues, from: needHalo && lowerHasRows && hasRows ? comm.rank + 1 : nil)
+        // Downward: my last row goes to the rank below; I receive the last row of the rank above.
+        let haloAbove = comm.sendReceive(needHalo ? lastRow : [], to: needHalo && lowerHasRows && hasRows ? comm.rank + 1 : nil,
+                                         receiveCount: rowValues, from: needHalo && upperHasRows ? comm.rank - 1 : nil)
+
+        // Streaming pass.
+        var spots = [Spot]()
+        spots.reserveCapacity(positions.count * 32)
+        var counts = [Int32](repeating: 0, count: positions.count)
+        var maps = [PatternMaps](repeating: PatternMaps(), count: positions.count)
+        var darkFieldValues = [[Float]](repeating: [Float](repeating: 0, count: positions.count), count: options.darkFields.count)
+        var invalidPixels = 0
+        var averaged = [Float](repeating: 0, count: hasRows ? rowValues : 0)
+        var recRow = [Float](repeating: 0, count: hasRows && options.writeReconstruction ? scan.columns * nr : 0)
+        let chunkRows = max(1, options.chunkBudgetBytes / max(1, scan.columns * inputShape.pixelCount * 4))
+        let progress = ProgressLine(label: "register", total: positions.count, rank: comm.rank)
+        let cx = Float(working.columns) / 2, cy = Float(working.rows) / 2
+        let registrar = pipeline.registrar
+
+        func processRow(_ r: Int, _ cur: [Float], above: [Float]?, below: [Float]?) throws {
+            if p.scanMean {
+                try cur.withUnsafeBufferPointer { c in
+                    try averaged.withUnsafeMutableBufferPointer { out in
+                        try withOptional(above) { a in
+                            try withOptional(below) { b in
+                                try ScanNeighbourMean.apply(rows: c, rowCount: 1, columns: scan.columns, pixelCount: nw,
+                                                            haloAbove: a, haloBelow: b, into: out)
+                            }
+                        }
+                    }
+                }
+            }
+            let rowPatterns = p.scanMean ? averaged : cur
+            try rowPatterns.withUnsafeBufferPointer { rp in
+                for c in 0 ..< scan.columns {
+                    let k = (r - myRows.lowerBound) * scan.columns + c
+                    let pattern = UnsafeBufferPointer(rebasing: rp[c * nw ..< (c + 1) * nw])
+                    let reg: PatternRegistration
+                    if options.writeReconstruction {
+                        reg = recRow.withUnsafeMutableBufferPointer { rec in
+                            registrar.register(pattern: pattern, appendingSpotsTo: &spots,
+                                               reconstruction: UnsafeMutableBufferPointer(rebasing: rec[c * nr ..< (c + 1) * nr]))
+                        }
+                    } else {
+                        reg = registrar.register(pattern: pattern, appendingSpotsTo: &spots, reconstruction: nil)
+                    }
+                    counts[k] = Int32(reg.spotRange.count)
+                    maps[k] = reg.maps
+                    invalidPixels += reg.invalidPixels
+                    spots.withUnsafeBufferPointer { sp in
+                        let mine = UnsafeBufferPointer(rebasing: sp[reg.spotRange])
+                        for (d, sel) in options.darkFields.enumerated() {
+                            darkFieldValues[d][k] = sel.value(spots: mine, directBeam: reg.hasDirectBeam ? 0 : nil,
+                                                              centreX: cx, centreY: cy)
+                        }
+                    }
+                }
+            }
+            if let ds = reconstruction {
+                try recRow.withUnsafeBufferPointer {
+                    try ds.write(scanRange: r * scan.columns ..< (r + 1) * scan.columns, scanDims: 2, from: $0)
+                }
+            }
+            progress.update((r + 1 - myRows.lowerBound) * scan.columns, bytes: (r + 1 - myRows.lowerBound) * scan.columns * source.bytesPerPattern)
+        }
+
+        let streamStart = Date()
+        try comm.collectively {
+            guard hasRows else { return }
+            var raw = [Float](repeating: 0, count: min(chunkRows, myRows.count) * scan.columns * inputShape.pixelCount)
+            var previous: [Float]? = p.scanMean ? (haloAbove.isEmpty ? nil : haloAbove) : nil
+            var current: [Float]? = nil
+            var currentRow = -1
+            var next = [Float](repeating: 0, count: rowValues)
+            var chunkStart = myRows.lowerBound
+            while chunkStart < myRows.upperBound {
+                let chunkEnd = min(myRows.upperBound, chunkStart + chunkRows)
+                let rowIn = scan.columns * inputShape.pixelCount
+                try raw.withUnsafeMutableBufferPointer {
+                    try source.read(positions: chunkStart * scan.columns ..< chunkEnd * scan.columns,
+                                    into: UnsafeMutableBufferPointer(rebasing: $0[0 ..< (chunkEnd - chunkStart) * rowIn]))
+                }
+                for r in chunkStart ..< chunkEnd {
+                    // Prepare row r (the first and last rows were prepared for the exchange already).
+                    if r == myRows.lowerBound { next = firstRow }
+                    else if r == myRows.upperBound - 1 { next = lastRow }
+                    else {
+                        let off = (r - chunkStart) * rowIn
+                        raw.withUnsafeBufferPointer { src in
+                            next.withUnsafeMutableBufferPointer { d in
+                                invalidInput += pipeline.prepare(UnsafeBufferPointer(rebasing: src[off ..< off + rowIn]),
+                                                                 count: scan.columns, into: d)
+                                if p.centring { pipeline.centre(d, count: scan.columns) }
+                            }
+                        }
+                    }
+                    if let cur = current {
+                        try processRow(currentRow, cur, above: previous, below: next)
+                        previous = cur
+                    }
+                    current = next
+                    currentRow = r
+                }
+                chunkStart = chunkEnd
+            }
+            if let cur = current {
+                try processRow(currentRow, cur, above: previous, below: haloBelow.isEmpty ? nil : haloBelow)
+            }
+        }
+        let streamSeconds = comm.allreduce(Date().timeIntervalSince(streamStart), .max)
+        reconstruction = nil // every HDF5 object must be released before the file is committed
+
+        // Spot table, index, maps.
+        let spotCounts = comm.allgatherv([spots.count])
+        let totalSpots = spotCounts.reduce(0, +)
+        let spotOffset = spotCounts[0 ..< comm.rank].reduce(0, +)
+        let rate = compressionRate(patternCount: scan.count, bytesPerPattern: source.bytesPerPattern, spotCount: totalSpots)
+        var scanIndex = [Int64](), scanX = [Int32](), scanY = [Int32]()
+        var noise = [Float](), threshold = [Float]()
+        scanIndex.reserveCapacity(spots.count)
+        var offsets = [Int64](repeating: 0, count: positions.count)
+        var running = Int64(spotOffset)
+        for k in 0 ..< positions.count {
+            offsets[k] = running
+            let i = positions.lowerBound + k
+            let (row, col) = scan.position(of: i)
+            for _ in 0 ..< Int(counts[k]) {
+                scanIndex.append(Int64(i)); scanX.append(Int32(col)); scanY.append(Int32(row))
+                noise.append(maps[k].noise); threshold.append(maps[k].threshold)
+            }
+            running += Int64(counts[k])
+        }
+        try comm.collectively {
+            let g = try output.root.createGroup("registration/spots")
+            try g.setAttribute("columns", spotColumns.joined(separator: ","))
+            try g.setAttribute("coordinates", "sub-pixel x, y in working-pattern pixels; pixel (i, j) covers [j, j+1) x [i, i+1); the first spot of each position is the direct beam")
+            func column<T: H5Scalar>(_ name: String, _ v: [T]) throws {
+                let ds = try output.root.createDataset("registration/spots/" + name, of: T.self, shape: [totalSpots])
+                try v.withUnsafeBufferPointer {
+                    try ds.write(start: [spotOffset], count: [v.count], from: $0, transfer: output.transfer)
+                }
+            }
+            try column("scan_index", scanIndex)
+            try column("scan_x", scanX)
+            try column("scan_y", scanY)
+            try column("x", spots.map(\.x))
+            try column("y", spots.map(\.y))
+            try column("intensity", spots.map(\.intensity))
+            try column("pseudo_prominence", spots.map(\.pseudoProminence))
+            try column("noise", noise)
+            try column("threshold", threshold)
+        }
+        let writer = ScanMapWriter(output: output, scan: scan, range: positions)
+        try writer.write("registration/spots/index_offset", offsets,
+                         attributes: [("description", "row of the first spot of each scan position in the spot table")])
+        try writer.write("registration/spots/index_count", counts,
+                         attributes: [("description", "number of spots of each scan position")])
+        var mapValues: [(String, [Float])] = []
+        for (m, name) in PatternMaps.names.enumerated() { mapValues.append((name, maps.map { $0.values[m] })) }
+        for (d, sel) in options.darkFields.enumerated() {
+            mapValues.append(("dark_field_\(d)", darkFieldValues[d]))
+            _ = sel
+        }
+        for (name, values) in mapValues { try writer.write("registration/maps/" + name, values) }
+        try comm.collectively {
+            let g = try output.root.createGroup("registration")
+            try g.setAttribute("compression_rate", rate)
+            try g.setAttribute("compression_definition", "input pattern bytes / spot-table bytes (\(Spot.tableRowBytes) bytes per spot)")
+            try g.setAttribute("spot_count", Int64(totalSpots))
+            try g.setAttribute("working_shape", [Int64(working.rows), Int64(working.columns)])
+            try g.setAttribute("reconstruction_size", Int64(recSize))
+            try g.setAttribute("invalid_pixels", Int64(comm.allreduce(invalidPixels + invalidInput, .sum)))
+            if !options.darkFields.isEmpty {
+                try g.setAttribute("dark_field_selectors", options.darkFields.flatMap { [$0.x, $0.y, $0.radius] })
+            }
+            let e = try output.root.createGroup("registration/ellipse")
+            try e.setAttribute("applied", Int32(ellipse == nil ? 0 : 1))
+            if let ellipse {
+                try e.setAttribute("centre", [ellipse.centreX, ellipse.centreY])
+                try e.setAttribute("semi_axes", [ellipse.semiMajor, ellipse.semiMinor])
+                try e.setAttribute("angle_radians", ellipse.angle)
+                try e.setAttribute("axis_ratio", ellipse.axisRatio)
+                try e.setAttribute("correction", "about the direct beam: major axis x sqrt(b/a), minor axis x sqrt(a/b)")
+            }
+        }
+        if let mask {
+            try writer.writeReplicated("registration/bad_pixel_mask", mask.isBad.map { UInt8($0 ? 1 : 0) },
+                                       shape: [inputShape.rows, inputShape.columns])
+        }
+        // CSV: ranks append their rows in turn.
+        if let csv = options.csvPath {
+            try writeCSV(csv, comm: comm, spots: spots, scanIndex: scanIndex, scanX: scanX, scanY: scanY,
+                         noise: noise, threshold: threshold)
+        }
+        // PNG images of the maps.
+        var gathered: [(String, [Float])] = []
+        for (name, values) in mapValues { if let full = writer.gather(values) { gathered.append((name, full)) } }
+        try comm.collectively {
+            guard comm.isRoot, let folder = pngFolder else { return }
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let images = MapImages(folder: folder, scan: scan)
+            for (name, full) in gathered {
+                try images.scalar(name, full, colormap: name.contains("bright_field") ? .gray : .viridis)
+            }
+        }
+        try output.commit()
+        return Summary(positions: scan.count, spots: totalSpots, seconds: Date().timeIntervalSince(start),
+                       streamSeconds: streamSeconds, compressionRate: rate, badPixels: mask?.badCount ?? 0,
+                       ellipse: ellipse, peakResidentBytes: comm.allreduce(ResourceUsage.peakResidentBytes, .max),
+                       workingShape: working)
+    }
+
+    /// Pre-pass on every `N / samplePatterns`-th scan position (the same sample whatever the rank count):
+    /// hot/dead pixels from their statistics, and the ellipse from the mean of the centred samples.
+    static func calibrate(source: PatternSource, options: Options, parameters p: RegistrationParameters,
+                          mask userMask: PixelMask?, positions: Range<Int>, comm: Communicator) throws
+        -> (mask: PixelMask?, ellipse: EllipticalDistortion?) {
+        let scan = source.scan, det = source.detector
+        let step = max(1, scan.count / max(1, options.samplePatterns))
+        let first = (positions.lowerBound + step - 1) / step * step
+        let mine = Array(stride(from: first, to: positions.upperBound, by: step))
+        var stats = PixelStatistics(shape: det)
+        var one = [Float](repeating: 0, count: det.pixelCount)
+        try comm.collectively {
+            guard options.findBadPixels else { return }
+            for i in mine {
+                try one.withUnsafeMutableBufferPointer { try source.read(positions: i ..< i + 1, into: $0) }
+                one.withUnsafeBufferPointer { stats.add($0) }
+            }
+        }
+        var mask = userMask
+        if options.findBadPixels {
+            comm.allreduce(&stats.sums, .sum)
+            comm.allreduce(&stats.nonZeroCounts, .sum)
+            stats.patternCount = comm.allreduce(stats.patternCount, .sum)
+            var found = stats.detectBadPixels()
+            if let u = userMask { for i in found.isBad.indices where u.isBad[i] { found.isBad[i] = true } }
+            mask = found
+        }
+        guard let ring = options.ellipseRing else { return (mask, nil) }
+        var q = p
+        q.scanMean = false
+        let pipeline = try RegistrationPipeline(parameters: q, inputShape: det, mask: mask)
+        let ws = pipeline.workingShape
+        var sum = [Double](repeating: 0, count: ws.pixelCount)
+        var prepared = [Float](repeating: 0, count: ws.pixelCount)
+        try comm.collectively {
+            for i in mine {
+                try one.withUnsafeMutableBufferPointer { try source.read(positions: i ..< i + 1, into: $0) }
+                one.withUnsafeBufferPointer { src in
+                    prepared.withUnsafeMutableBufferPointer { d in
+                        pipeline.prepare(src, count: 1, into: d)
+                        if q.centring { pipeline.centre(d, count: 1) }
+                    }
+                }
+                for k in 0 ..< ws.pixelCount { sum[k] += Double(prepared[k]) }
+            }
+        }
+        comm.allreduce(&sum, .sum)
+        let mean = sum.map { Float($0) }
+        let points = mean.withUnsafeBufferPointer {
+            EllipticalDistortion.ringPoints($0, width: ws.columns, height: ws.rows, centreX: Double(ws.columns) / 2,
+                                            centreY: Double(ws.rows) / 2, minRadius: Double(ring.inner),
+                                            maxRadius: Double(ring.outer))
+        }
+        let e = try comm.collectively { () throws -> EllipticalDistortion in
+            let rays = 180
+            guard points.count >= rays / 2 else {
+                throw STEMError.invalidParameter(name: "ellipse-ring", value: "\(ring.inner),\(ring.outer)",
+                                                 expected: "radii enclosing a ring of the mean pattern (a maximum found on only \(points.count) of \(rays) rays)")
+            }
+            let e = try EllipticalDistortion.fit(points: points)
+            let rms = e.rmsResidual(points: points)
+            guard rms <= 0.02 else {
+                throw STEMError.invalidParameter(name: "ellipse-ring", value: "\(ring.inner),\(ring.outer)",
+                                                 expected: String(format: "a continuous ring in the mean pattern (the ring points scatter by %.1f %% of the radius around the best ellipse; at most 2 %% accepted)", 100 * rms))
+            }
+            return e
+        }
+        return (mask, e)
+    }
+
+    static func writeCSV(_ path: String, comm: Communicator, spots: [Spot], scanIndex: [Int64], scanX: [Int32],
+                         scanY: [Int32], noise: [Float], threshold: [Float]) throws {
+        for r in 0 ..< comm.size {
+            try comm.collectively {
+                guard r == comm.rank else { return }
+                var text = r == 0 ? spotColumns.joined(separator: ",") + "\n" : ""
+                text.reserveCapacity(spots.count * 64)
+                for k in spots.indices {
+                    let s = spots[k]
+                    text += "\(scanIndex[k]),\(scanX[k]),\(scanY[k]),\(s.x),\(s.y),\(s.intensity),\(s.pseudoProminence),\(noise[k]),\(threshold[k])\n"
+                }
+                if r == 0 {
+                    try OutputFile.checkDestination(path, estimatedBytes: 0)
+                    guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
+                        throw STEMError.outputFailed(path: path, detail: "cannot create the CSV file")
+                    }
+                } else {
+                    guard let h = FileHandle(forWritingAtPath: path) else {
+                        throw STEMError.outputFailed(path: path, detail: "cannot append to the CSV file")
+                    }
+                    h.seekToEndOfFile()
+                    h.write(Data(text.utf8))
+                    h.closeFile()
+                }
+            }
+        }
+    }
+
+    /// The parameters as provenance strings.
+    public static func describe(_ p: RegistrationParameters) -> [(String, String)] {
+        [("binning", "\(p.binning)"), ("binning_factor", "\(p.binningFactor)"), ("centring", "\(p.centring)"),
+         ("centring_radius", "\(p.centringInitialRadius)"), ("centring_min_radius", "\(p.centringMinimumRadius)"),
+         ("centring_passes", "\(p.centringMaxPasses)"), ("centring_tolerance", "\(p.centringTolerance)"),
+         ("scan_mean", "\(p.scanMean)"), ("background", "\(p.backgroundSubtraction)"),
+         ("background_radius", "\(p.backgroundRadius)"), ("blur_sigma", "\(p.blurSigma)"),
+         ("prominence", p.userProminence.map { "\($0)" } ?? "none"),
+         ("default_prominence_grey_levels", "\(p.defaultProminenceGreyLevels)"), ("grey_levels", p.greyLevelScale.rawValue),
+         ("max_spots", "\(p.maxSpots)"), ("exclude_edge_maxima", "\(p.excludeEdgeMaxima)"),
+         ("refine_passes", "\(p.refinementPasses)"), ("direct_beam_window", "\(p.directBeamWindow)"),
+         ("spot_window", "\(p.spotWindow)"), ("refine_on", p.refinementImage.rawValue),
+         ("refine_baseline", "\(p.refinementBaseline)"), ("intensity_disc", "\(p.intensityDiscDiameter)"),
+         ("pseudo_prominence_radius_direct", "\(p.pseudoProminenceRadiusDirect)"),
+         ("pseudo_prominence_radius_spot", "\(p.pseudoProminenceRadiusSpot)"),
+         ("reconstruction_size", "\(p.reconstructionSize)"), ("centre_on_direct_beam", "\(p.centreOnDirectBeam)"),
+         ("combined_mode", "\(p.combinedMode)"), ("reconstruction_blur", "\(p.reconstructionBlurSigma)")]
+    }
+}
+
+private func withOptional<R>(_ a: [Float]?, _ body: (UnsafeBufferPointer<Float>?) throws -> R) rethrows -> R {
+    if let a { return try a.withUnsafeBufferPointer { try body($0) } }
+    return try body(nil)
+}

@@ -1,2 +1,0 @@
-// Factorization: placeholder until the target lands.
-enum FactorizationPlaceholder {}

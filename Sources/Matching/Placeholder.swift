@@ -1,2 +1,0 @@
-// Matching: placeholder until the target lands.
-enum MatchingPlaceholder {}

@@ -1,2 +1,0 @@
-// Operando: placeholder until the target lands.
-enum OperandoPlaceholder {}

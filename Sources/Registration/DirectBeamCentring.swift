@@ -1,0 +1,106 @@
+/// Iterative direct-beam centring (methods notes, section 1, step 2).
+///
+/// Pass k: for every pattern of the batch, the intensity centroid (xc, yc) inside a circle of radius R around
+/// the image centre (W/2, H/2) of the pattern as currently shifted; its shift grows by (W/2 - xc, H/2 - yc).
+/// R starts at W/4; after each pass R = min(R, largest residual over the batch + R_min) (R_min = 30 W/512);
+/// stop after `maxPasses` passes or when the largest residual is below the tolerance (0.1 px). The shift is
+/// applied once at the end from the original pattern by bilinear interpolation (`BilinearShift`), so the
+/// pattern is interpolated once however many passes run; the centroids of the intermediate passes sample the
+/// original bilinearly at the shifted positions, which is the same image.
+///
+/// Coordinates: pixel (row i, column j) covers [j, j+1) x [i, i+1); its centre is (j + 0.5, i + 0.5), so the
+/// image centre is (W/2, H/2) as in the authors' ImageJ macros.
+public enum DirectBeamCentring {
+    /// Outcome for a batch.
+    public struct Result: Sendable, Equatable {
+        /// Shift applied to each pattern (dx, dy) in px: content moved by (+dx, +dy).
+        public var shifts: [(dx: Float, dy: Float)]
+        public var passes: Int
+        /// Largest residual offset over the batch after the last pass.
+        public var finalResidual: Float
+        public static func == (a: Result, b: Result) -> Bool {
+            a.passes == b.passes && a.finalResidual == b.finalResidual
+                && a.shifts.elementsEqual(b.shifts, by: { $0.dx == $1.dx && $0.dy == $1.dy })
+        }
+    }
+
+    /// Intensity centroid of `image` shifted by (dx, dy), over pixel centres inside the circle of radius
+    /// `radius` around the image centre. Returns nil when the circle holds no positive weight.
+    public static func centroid(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, dx: Float, dy: Float,
+                                radius: Float) -> (x: Float, y: Float)? {
+        let cx = Float(width) / 2, cy = Float(height) / 2
+        let r2 = radius * radius
+        let y0 = max(0, Int((cy - radius - 0.5).rounded(.down))), y1 = min(height - 1, Int((cy + radius).rounded(.up)))
+        guard y0 <= y1 else { return nil }
+        let p = image.baseAddress!
+        let integral = dx == dx.rounded() && dy == dy.rounded()
+        var sw = 0.0, sx = 0.0, sy = 0.0
+        for i in y0 ... y1 {
+            let yc = Float(i) + 0.5 - cy
+            let h2 = r2 - yc * yc
+            if h2 < 0 { continue }
+            let h = h2.squareRoot()
+            let j0 = max(0, Int((cx - h - 0.5).rounded(.up))), j1 = min(width - 1, Int((cx + h - 0.5).rounded(.down)))
+            if j0 > j1 { continue }
+            var rw: Float = 0, rx: Float = 0
+            if integral {
+                let si = min(max(i - Int(dy), 0), height - 1)
+                let row = p + si * width
+                for j in j0 ... j1 {
+                    let v = row[min(max(j - Int(dx), 0), width - 1)]
+                    rw += v; rx += v * Float(j)
+                }
+            } else {
+                for j in j0 ... j1 {
+                    let v = BilinearShift.sample(p, width: width, height: height, x: Float(j) - dx, y: Float(i) - dy)
+                    rw += v; rx += v * Float(j)
+                }
+            }
+            sw += Double(rw); sx += Double(rx) + 0.5 * Double(rw); sy += Double(rw) * Double(Float(i) + 0.5)
+        }
+        guard sw > 0, sw.isFinite else { return nil }
+        return (Float(sx / sw), Float(sy / sw))
+    }
+
+    /// Centres a batch of `count` patterns held contiguously in `patterns`, in place. `scratch` holds one
+    /// pattern. `maxOverBatch` combines the largest residual of this batch with other parts of the same batch
+    /// (identity when the batch is local; a distributed job may pass an MPI max-reduction).
+    @discardableResult
+    public static func centre(_ patterns: UnsafeMutableBufferPointer<Float>, count: Int, width: Int, height: Int,
+                              initialRadius: Float, minimumRadius: Float, maxPasses: Int, tolerance: Float,
+                              scratch: UnsafeMutableBufferPointer<Float>,
+                              maxOverBatch: (Float) -> Float = { $0 }) -> Result {
+        let n = width * height
+        precondition(patterns.count >= count * n && scratch.count >= n)
+        var shifts = [(dx: Float, dy: Float)](repeating: (0, 0), count: count)
+        let cx = Float(width) / 2, cy = Float(height) / 2
+        var radius = initialRadius
+        var passes = 0
+        var largest: Float = 0
+        while passes < maxPasses {
+            passes += 1
+            largest = 0
+            for k in 0 ..< count {
+                let img = UnsafeBufferPointer(rebasing: patterns[k * n ..< (k + 1) * n])
+                guard let c = centroid(img, width: width, height: height, dx: shifts[k].dx, dy: shifts[k].dy,
+                                       radius: radius) else { continue }
+                let rx = cx - c.x, ry = cy - c.y
+                // Never move the beam out of the detector (empty or pathological patterns).
+                let ndx = min(max(shifts[k].dx + rx, -Float(width) / 2), Float(width) / 2)
+                let ndy = min(max(shifts[k].dy + ry, -Float(height) / 2), Float(height) / 2)
+                shifts[k] = (ndx, ndy)
+                largest = max(largest, (rx * rx + ry * ry).squareRoot())
+            }
+            largest = maxOverBatch(largest)
+            if largest < tolerance { break }
+            radius = min(radius, largest + minimumRadius)
+        }
+        for k in 0 ..< count where shifts[k].dx != 0 || shifts[k].dy != 0 {
+            let img = UnsafeMutableBufferPointer(rebasing: patterns[k * n ..< (k + 1) * n])
+            BilinearShift.shift(UnsafeBufferPointer(img), width: width, height: height, dx: shifts[k].dx,
+                                dy: shifts[k].dy, into: scratch)
+            img.baseAddress!.update(from: scratch.baseAddress!, count: n)
+        }
+        return Result(shifts: shifts, passes: passes, finalResidual: largest)
+    }
+}

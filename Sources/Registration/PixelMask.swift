@@ -1,0 +1,153 @@
+import STEMCore
+
+/// Detector pixels to ignore (hot, dead or user-masked). `isBad[i]` for pixel index `i` (row-major).
+public struct PixelMask: Sendable, Equatable {
+    public var shape: DetectorShape
+    public var isBad: [Bool]
+
+    public init(shape: DetectorShape, isBad: [Bool]) throws {
+        guard isBad.count == shape.pixelCount else {
+            throw STEMError.shapeMismatch(path: "pixel mask", field: "mask", expected: "\(shape.pixelCount) pixels (\(shape))",
+                                          found: "\(isBad.count)")
+        }
+        self.shape = shape
+        self.isBad = isBad
+    }
+
+    /// An empty mask.
+    public init(shape: DetectorShape) {
+        self.shape = shape
+        isBad = [Bool](repeating: false, count: shape.pixelCount)
+    }
+
+    public var badCount: Int { isBad.reduce(0) { $0 + ($1 ? 1 : 0) } }
+    /// Indices of the bad pixels, ascending.
+    public var badIndices: [Int] { isBad.indices.filter { isBad[$0] } }
+
+    /// Replaces every bad pixel of `pattern` by the median of its valid 3 x 3 neighbours (0 when none is valid).
+    public func apply(to pattern: UnsafeMutableBufferPointer<Float>) {
+        let w = shape.columns, h = shape.rows
+        precondition(pattern.count >= w * h)
+        var neighbours = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
+        withUnsafeMutableBytes(of: &neighbours) { raw in
+            let nb = raw.bindMemory(to: Float.self)
+            for i in isBad.indices where isBad[i] {
+                let y = i / w, x = i % w
+                var n = 0
+                for dy in -1 ... 1 {
+                    for dx in -1 ... 1 where dx != 0 || dy != 0 {
+                        let yy = y + dy, xx = x + dx
+                        if yy < 0 || yy >= h || xx < 0 || xx >= w { continue }
+                        let q = yy * w + xx
+                        if isBad[q] || !pattern[q].isFinite { continue }
+                        nb[n] = pattern[q]; n += 1
+                    }
+                }
+                pattern[i] = n == 0 ? 0 : Self.median(nb.baseAddress!, n)
+            }
+        }
+    }
+
+    /// Median of `n <= 9` values (sorted in place by insertion).
+    @inline(__always) static func median(_ v: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+        for i in 1 ..< max(1, n) {
+            let x = v[i]
+            var j = i - 1
+            while j >= 0 && v[j] > x { v[j + 1] = v[j]; j -= 1 }
+            v[j + 1] = x
+        }
+        return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+/// Per-pixel statistics over many patterns (sum, count of non-zero frames), from which hot and dead pixels are
+/// found. Partial statistics of several ranks combine by element-wise sums (`merge`, or an MPI allreduce of
+/// `sums` and `nonZeroCounts`).
+public struct PixelStatistics: Sendable {
+    public var shape: DetectorShape
+    public var patternCount: Int = 0
+    public var sums: [Double]
+    public var nonZeroCounts: [Double]
+
+    public init(shape: DetectorShape) {
+        self.shape = shape
+        sums = [Double](repeating: 0, count: shape.pixelCount)
+        nonZeroCounts = sums
+    }
+
+    /// Adds one pattern (non-finite values count as zero).
+    public mutating func add(_ pattern: UnsafeBufferPointer<Float>) {
+        precondition(pattern.count >= shape.pixelCount)
+        patternCount += 1
+        sums.withUnsafeMutableBufferPointer { s in
+            nonZeroCounts.withUnsafeMutableBufferPointer { z in
+                for i in 0 ..< shape.pixelCount {
+                    let v = pattern[i]
+                    if v.isFinite && v != 0 { s[i] += Double(v); z[i] += 1 }
+                }
+            }
+        }
+    }
+
+    public mutating func merge(_ other: PixelStatistics) {
+        precondition(other.shape == shape)
+        patternCount += other.patternCount
+        for i in sums.indices { sums[i] += other.sums[i]; nonZeroCounts[i] += other.nonZeroCounts[i] }
+    }
+
+    /// Mean pattern.
+    public var mean: [Float] {
+        let n = Double(max(1, patternCount))
+        return sums.map { Float($0 / n) }
+    }
+
+    /// Hot and dead pixels found from the data.
+    ///
+    /// - dead: zero in every pattern while the median of its 3 x 3 neighbours' non-zero fractions is > 1/2;
+    /// - hot: `mean - median(neighbour means) > hotSigmas * 1.4826 * MAD` (MAD = median absolute deviation of
+    ///   that residual over the detector) *and* `mean > hotRatio * median(neighbour means)`: the ratio test
+    ///   keeps genuine sharp features (the direct beam, a few pixels wide, is at most a few times its
+    ///   neighbours) while isolated hot pixels are orders of magnitude above theirs.
+    public func detectBadPixels(hotSigmas: Double = 10, hotRatio: Double = 5) -> PixelMask {
+        let w = shape.columns, h = shape.rows, n = shape.pixelCount
+        var mask = PixelMask(shape: shape)
+        guard patternCount > 0, n > 0 else { return mask }
+        let pc = Double(patternCount)
+        let mean = sums.map { $0 / pc }
+        var residual = [Double](repeating: 0, count: n), medians = [Double](repeating: 0, count: n)
+        var nb = [Double](), frac = [Double]()
+        nb.reserveCapacity(8); frac.reserveCapacity(8)
+        for y in 0 ..< h {
+            for x in 0 ..< w {
+                nb.removeAll(keepingCapacity: true); frac.removeAll(keepingCapacity: true)
+                for dy in -1 ... 1 {
+                    for dx in -1 ... 1 where dx != 0 || dy != 0 {
+                        let yy = y + dy, xx = x + dx
+                        if yy < 0 || yy >= h || xx < 0 || xx >= w { continue }
+                        nb.append(mean[yy * w + xx]); frac.append(nonZeroCounts[yy * w + xx] / pc)
+                    }
+                }
+                let i = y * w + x
+                let m = Self.median(&nb)
+                medians[i] = m
+                residual[i] = mean[i] - m
+                if nonZeroCounts[i] == 0 && Self.median(&frac) > 0.5 { mask.isBad[i] = true }
+            }
+        }
+        var absResidual = residual.map { abs($0) }
+        let sigma = 1.4826 * Self.median(&absResidual)
+        for i in 0 ..< n where !mask.isBad[i] {
+            if residual[i] > hotSigmas * max(sigma, 1e-12) && mean[i] > hotRatio * max(medians[i], 0) {
+                mask.isBad[i] = true
+            }
+        }
+        return mask
+    }
+
+    static func median(_ v: inout [Double]) -> Double {
+        guard !v.isEmpty else { return 0 }
+        v.sort()
+        let n = v.count
+        return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}

@@ -1,2 +1,0 @@
-// Registration: placeholder until the target lands.
-enum RegistrationPlaceholder {}

@@ -1,0 +1,193 @@
+import STEMCore
+
+/// Registration of a whole block of scan rows held in memory, and the stages a distributed job calls one by
+/// one (methods notes, section 1): `prepare` (sanitise, mask, bin), `centre` (iterative direct-beam centring
+/// by batches of scan rows), `ScanNeighbourMean.apply` (3 x 3 mean, with halo rows), then
+/// `PatternRegistrar.register` per pattern.
+public final class RegistrationPipeline {
+    public let parameters: RegistrationParameters
+    /// Detector shape of the input patterns.
+    public let inputShape: DetectorShape
+    /// Shape after binning.
+    public let workingShape: DetectorShape
+    public let mask: PixelMask?
+    public let darkFields: [DarkFieldSelector]
+    public let registrar: PatternRegistrar
+    private var binScratch: [Float]
+    private var centringScratch: [Float]
+
+    public init(parameters: RegistrationParameters, inputShape: DetectorShape, mask: PixelMask? = nil,
+                distortion: EllipticalDistortion? = nil, darkFields: [DarkFieldSelector] = []) throws {
+        try parameters.validate()
+        if let mask, mask.shape != inputShape {
+            throw STEMError.shapeMismatch(path: "pixel mask", field: "shape", expected: "\(inputShape)", found: "\(mask.shape)")
+        }
+        let factor = parameters.binning ? parameters.binningFactor : 1
+        let working = Binning.binnedShape(inputShape, factor: factor)
+        self.parameters = parameters
+        self.inputShape = inputShape
+        self.workingShape = working
+        self.mask = mask
+        self.darkFields = darkFields
+        self.registrar = try PatternRegistrar(parameters: parameters, shape: working, distortion: distortion)
+        binScratch = [Float](repeating: 0, count: inputShape.pixelCount)
+        centringScratch = [Float](repeating: 0, count: working.pixelCount)
+    }
+
+    public var binningFactor: Int { parameters.binning ? parameters.binningFactor : 1 }
+
+    /// Stage 1: replaces non-finite values by 0, applies the mask (median of valid neighbours) and bins.
+    /// `input` holds `count` input patterns, `output` `count` working patterns. Returns the number of
+    /// non-finite input values.
+    @discardableResult
+    public func prepare(_ input: UnsafeBufferPointer<Float>, count: Int,
+                        into output: UnsafeMutableBufferPointer<Float>) -> Int {
+        let ni = inputShape.pixelCount, nw = workingShape.pixelCount
+        precondition(input.count >= count * ni && output.count >= count * nw)
+        var invalid = 0
+        binScratch.withUnsafeMutableBufferPointer { tmp in
+            for k in 0 ..< count {
+                let src = input.baseAddress! + k * ni
+                for i in 0 ..< ni {
+                    let v = src[i]
+                    if v.isFinite { tmp[i] = v } else { tmp[i] = 0; invalid += 1 }
+                }
+                mask?.apply(to: tmp)
+                let dst = UnsafeMutableBufferPointer(rebasing: output[k * nw ..< (k + 1) * nw])
+                if binningFactor > 1 {
+                    Binning.bin(UnsafeBufferPointer(tmp), shape: inputShape, factor: binningFactor, into: dst)
+                } else {
+                    dst.baseAddress!.update(from: tmp.baseAddress!, count: nw)
+                }
+            }
+        }
+        return invalid
+    }
+
+    /// Stage 2: centres `count` working patterns in place as one batch (methods notes, step 2).
+    @discardableResult
+    public func centre(_ patterns: UnsafeMutableBufferPointer<Float>, count: Int,
+                       maxOverBatch: (Float) -> Float = { $0 }) -> DirectBeamCentring.Result {
+        let p = parameters
+        return centringScratch.withUnsafeMutableBufferPointer { s in
+            DirectBeamCentring.centre(patterns, count: count, width: workingShape.columns, height: workingShape.rows,
+                                      initialRadius: p.centringInitialRadius, minimumRadius: p.centringMinimumRadius,
+                                      maxPasses: p.centringMaxPasses, tolerance: p.centringTolerance,
+                                      scratch: s, maxOverBatch: maxOverBatch)
+        }
+    }
+
+    /// Registers a block of whole scan rows (`block.firstIndex` and `block.count` multiples of
+    /// `scan.columns`) held in memory; the 3 x 3 mean uses no halo, so a block is a whole scan or its result
+    /// covers only the rows given (tests and single-process tools).
+    public func run(block: PatternBlock, scan: ScanGrid, reconstruct: Bool = true) throws -> ScanRegistration {
+        guard block.detector == inputShape else {
+            throw STEMError.shapeMismatch(path: "registration", field: "detector", expected: "\(inputShape)", found: "\(block.detector)")
+        }
+        guard scan.columns > 0, block.firstIndex % scan.columns == 0, block.count % scan.columns == 0 else {
+            throw STEMError.shapeMismatch(path: "registration", field: "block", expected: "whole scan rows of \(scan.columns) positions",
+                                          found: "positions \(block.firstIndex) ..< \(block.firstIndex + block.count)")
+        }
+        let count = block.count, nw = workingShape.pixelCount
+        let rows = count / scan.columns
+        var working = [Float](repeating: 0, count: count * nw)
+        var result = ScanRegistration(firstIndex: block.firstIndex, count: count, darkFieldCount: darkFields.count,
+                                      reconstructionPixels: reconstruct ? registrar.reconstructionPixelCount : 0)
+        try block.pixels.withUnsafeBufferPointer { input in
+            try working.withUnsafeMutableBufferPointer { wk in
+                result.invalidPixels = prepare(input, count: count, into: wk)
+                if parameters.centring {
+                    let firstRow = block.firstIndex / scan.columns
+                    var r = 0
+                    while r < rows {
+                        // Batches aligned to the global scan grid.
+                        let batchEnd = min(rows, ((firstRow + r) / parameters.centringBatchRows + 1) * parameters.centringBatchRows - firstRow)
+                        let span = (r * scan.columns * nw) ..< (batchEnd * scan.columns * nw)
+                        let res = centre(UnsafeMutableBufferPointer(rebasing: wk[span]), count: (batchEnd - r) * scan.columns)
+                        result.centringShifts.append(contentsOf: res.shifts)
+                        r = batchEnd
+                    }
+                }
+                if parameters.scanMean {
+                    var averaged = [Float](repeating: 0, count: count * nw)
+                    try averaged.withUnsafeMutableBufferPointer { av in
+                        try ScanNeighbourMean.apply(rows: UnsafeBufferPointer(wk), rowCount: rows, columns: scan.columns,
+                                                    pixelCount: nw, haloAbove: nil, haloBelow: nil, into: av)
+                        try registerPrepared(UnsafeBufferPointer(av), count: count, into: &result)
+                    }
+                } else {
+                    try registerPrepared(UnsafeBufferPointer(wk), count: count, into: &result)
+                }
+            }
+        }
+        return result
+    }
+
+    /// Registers `count` prepared patterns (after centring and the 3 x 3 mean), appending to `result`.
+    public func registerPrepared(_ patterns: UnsafeBufferPointer<Float>, count: Int,
+                                 into result: inout ScanRegistration) throws {
+        let nw = workingShape.pixelCount, nr = registrar.reconstructionPixelCount
+        let reconstruct = !result.reconstruction.isEmpty
+        let cx = Float(workingShape.columns) / 2, cy = Float(workingShape.rows) / 2
+        for k in 0 ..< count {
+            let position = result.registered
+            let pattern = UnsafeBufferPointer(rebasing: patterns[k * nw ..< (k + 1) * nw])
+            let reg: PatternRegistration
+            if reconstruct {
+                reg = result.reconstruction.withUnsafeMutableBufferPointer { out in
+                    registrar.register(pattern: pattern, appendingSpotsTo: &result.spots,
+                                       reconstruction: UnsafeMutableBufferPointer(rebasing: out[position * nr ..< (position + 1) * nr]))
+                }
+            } else {
+                reg = registrar.register(pattern: pattern, appendingSpotsTo: &result.spots, reconstruction: nil)
+            }
+            result.spotOffsets[position] = reg.spotRange.lowerBound
+            result.spotCounts[position] = reg.spotRange.count
+            result.maps[position] = reg.maps
+            result.spots.withUnsafeBufferPointer { sp in
+                let mine = UnsafeBufferPointer(rebasing: sp[reg.spotRange])
+                for (d, sel) in darkFields.enumerated() {
+                    result.darkFieldValues[d][position] = sel.value(spots: mine, directBeam: reg.hasDirectBeam ? 0 : nil,
+                                                                    centreX: cx, centreY: cy)
+                }
+            }
+            result.registered += 1
+        }
+    }
+}
+
+/// Registration results of a contiguous run of scan positions.
+public struct ScanRegistration: Sendable {
+    public var firstIndex: Int
+    public var count: Int
+    /// Positions registered so far (filled in order).
+    public var registered: Int = 0
+    /// All spots, position after position.
+    public var spots: [Spot] = []
+    /// For position k (0-based in the run): its spots are `spots[spotOffsets[k] ..< spotOffsets[k] + spotCounts[k]]`.
+    public var spotOffsets: [Int]
+    public var spotCounts: [Int]
+    public var maps: [PatternMaps]
+    /// `darkFieldValues[d][k]`: dark field `d` at position k.
+    public var darkFieldValues: [[Float]]
+    /// Reconstructed patterns, position-major (empty when not requested).
+    public var reconstruction: [Float]
+    /// Centring shift of each position (empty when centring is off).
+    public var centringShifts: [(dx: Float, dy: Float)] = []
+    /// Non-finite input values replaced by zero.
+    public var invalidPixels: Int = 0
+
+    public init(firstIndex: Int, count: Int, darkFieldCount: Int, reconstructionPixels: Int) {
+        self.firstIndex = firstIndex
+        self.count = count
+        spotOffsets = [Int](repeating: 0, count: count)
+        spotCounts = spotOffsets
+        maps = [PatternMaps](repeating: PatternMaps(), count: count)
+        darkFieldValues = [[Float]](repeating: [Float](repeating: 0, count: count), count: darkFieldCount)
+        reconstruction = [Float](repeating: 0, count: count * reconstructionPixels)
+        spots.reserveCapacity(count * 16)
+    }
+
+    /// Spots of position k (0-based in the run).
+    public func spots(at k: Int) -> ArraySlice<Spot> { spots[spotOffsets[k] ..< spotOffsets[k] + spotCounts[k]] }
+}

@@ -1,0 +1,57 @@
+import STEMCore
+
+/// Real-space 3 x 3 mean over scan neighbours (methods notes, section 1, step 3): each pattern is replaced
+/// by the mean of the patterns at scan positions (x-1..x+1, y-1..y+1) that exist (fewer at the scan edges).
+///
+/// The kernel works on whole scan rows so that a distributed job can pass the neighbouring ranks' rows as
+/// halos: `rows` holds `rowCount` consecutive scan rows of `columns` patterns each; `haloAbove` is the scan
+/// row just above the first one (nil at the top of the scan), `haloBelow` the row just below the last one
+/// (nil at the bottom). The output covers exactly the `rowCount` rows.
+public enum ScanNeighbourMean {
+    public static func apply(rows: UnsafeBufferPointer<Float>, rowCount: Int, columns: Int, pixelCount: Int,
+                             haloAbove: UnsafeBufferPointer<Float>?, haloBelow: UnsafeBufferPointer<Float>?,
+                             into destination: UnsafeMutableBufferPointer<Float>) throws {
+        let rowSize = columns * pixelCount
+        guard rows.count >= rowCount * rowSize, destination.count >= rowCount * rowSize else {
+            throw STEMError.shapeMismatch(path: "3x3 mean", field: "rows",
+                                          expected: "\(rowCount * rowSize) values", found: "\(min(rows.count, destination.count))")
+        }
+        for (name, h) in [("halo above", haloAbove), ("halo below", haloBelow)] {
+            if let h, h.count < rowSize {
+                throw STEMError.shapeMismatch(path: "3x3 mean", field: name,
+                                              expected: "one scan row of \(rowSize) values", found: "\(h.count)")
+            }
+        }
+        guard rowCount > 0, columns > 0, pixelCount > 0 else { return }
+        let base = rows.baseAddress!, out = destination.baseAddress!
+        precondition(UnsafeRawPointer(base) != UnsafeRawPointer(out), "3x3 mean cannot work in place")
+        // Pointer to scan row r (r in -1 ... rowCount), nil when it does not exist.
+        func row(_ r: Int) -> UnsafePointer<Float>? {
+            if r < 0 { return haloAbove?.baseAddress }
+            if r >= rowCount { return haloBelow?.baseAddress }
+            return base + r * rowSize
+        }
+        var sources = [UnsafePointer<Float>](repeating: base, count: 9)
+        for r in 0 ..< rowCount {
+            let neighbourRows = [row(r - 1), row(r), row(r + 1)].compactMap { $0 }
+            for c in 0 ..< columns {
+                var n = 0
+                for nr in neighbourRows {
+                    for cc in max(0, c - 1) ... min(columns - 1, c + 1) {
+                        sources[n] = nr + cc * pixelCount
+                        n += 1
+                    }
+                }
+                let d = out + (r * columns + c) * pixelCount
+                let inv = 1 / Float(n)
+                let s0 = sources[0]
+                for i in 0 ..< pixelCount { d[i] = s0[i] }
+                for k in 1 ..< n {
+                    let s = sources[k]
+                    for i in 0 ..< pixelCount { d[i] += s[i] }
+                }
+                for i in 0 ..< pixelCount { d[i] *= inv }
+            }
+        }
+    }
+}

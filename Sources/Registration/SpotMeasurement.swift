@@ -1,0 +1,135 @@
+/// Per-spot kernels of the methods notes, section 1: noise level, sub-pixel centroid refinement, disc
+/// intensity and pseudo-prominence. Coordinates use the pixel-edge convention of `Spot`.
+public enum SpotMeasurement {
+    /// Standard deviation of the pixels whose centres lie outside the inscribed circle (radius min(W, H)/2
+    /// around (W/2, H/2)): the high-angle corners (methods notes, "noise"). 0 when there are fewer than two.
+    public static func cornerNoise(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int) -> Float {
+        let cx = Double(width) / 2, cy = Double(height) / 2
+        let r = Double(min(width, height)) / 2, r2 = r * r
+        var n = 0.0, s = 0.0, ss = 0.0
+        let p = image.baseAddress!
+        for i in 0 ..< height {
+            let dy = Double(i) + 0.5 - cy
+            let h2 = r2 - dy * dy
+            // Columns inside the circle: |j + 0.5 - cx| <= h.
+            var j0 = width, j1 = -1
+            if h2 >= 0 {
+                let h = h2.squareRoot()
+                j0 = max(0, Int((cx - h - 0.5).rounded(.up)))
+                j1 = min(width - 1, Int((cx + h - 0.5).rounded(.down)))
+            }
+            let row = p + i * width
+            var rs: Float = 0, rss: Float = 0, rn = 0
+            for j in 0 ..< width where j < j0 || j > j1 {
+                let v = row[j]; rs += v; rss += v * v; rn += 1
+            }
+            n += Double(rn); s += Double(rs); ss += Double(rss)
+        }
+        guard n > 1 else { return 0 }
+        let mean = s / n
+        let variance = max(0, (ss - n * mean * mean) / (n - 1))
+        let sd = Float(variance.squareRoot())
+        return sd.isFinite ? sd : 0
+    }
+
+    /// `passes` iterations of the intensity centroid (weights clipped at zero, optionally above the mean of
+    /// the window's border pixels) in a square window of side `window` centred on the current estimate
+    /// (methods notes, "Sub-pixel refinement"). Pixels cut by the
+    /// window border count with the fraction of their area inside it, so the window is exactly centred on the
+    /// estimate: a uniform residual background then pulls only towards the current estimate (slowing
+    /// convergence) and never towards the pixel grid (no bias). Stops early when the window holds no positive
+    /// weight or the estimate stops moving.
+    public static func refine(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, x: Float, y: Float,
+                              window: Float, passes: Int, subtractBaseline: Bool = false) -> (x: Float, y: Float) {
+        var cx = x, cy = y
+        let half = window / 2
+        let p = image.baseAddress!
+        // Fraction of pixel [k, k+1) inside [a, b].
+        @inline(__always) func overlap(_ k: Int, _ a: Float, _ b: Float) -> Float {
+            max(0, min(Float(k + 1), b) - max(Float(k), a))
+        }
+        for _ in 0 ..< passes {
+            let ax = cx - half, bx = cx + half, ay = cy - half, by = cy + half
+            let j0 = max(0, Int(ax.rounded(.down))), j1 = min(width - 1, Int(bx.rounded(.down)))
+            let i0 = max(0, Int(ay.rounded(.down))), i1 = min(height - 1, Int(by.rounded(.down)))
+            if j0 > j1 || i0 > i1 { break }
+            let wx0 = overlap(j0, ax, bx), wx1 = overlap(j1, ax, bx)
+            // Baseline: mean of the window's border pixels.
+            var base: Float = 0
+            if subtractBaseline && i1 > i0 && j1 > j0 {
+                var s: Float = 0
+                let top = p + i0 * width, bottom = p + i1 * width
+                for j in j0 ... j1 { s += top[j] + bottom[j] }
+                for i in i0 + 1 ..< i1 { s += p[i * width + j0] + p[i * width + j1] }
+                base = s / Float(2 * (j1 - j0 + 1) + 2 * (i1 - i0 - 1))
+            }
+            var sw: Float = 0, sx: Float = 0, sy: Float = 0
+            for i in i0 ... i1 {
+                let wy = overlap(i, ay, by)
+                if wy <= 0 { continue }
+                let row = p + i * width
+                var rw: Float = 0, rx: Float = 0
+                for j in j0 ... j1 {
+                    var v = max(row[j] - base, 0)
+                    if j == j0 { v *= wx0 } else if j == j1 { v *= wx1 }
+                    rw += v; rx += v * Float(j)
+                }
+                sw += wy * rw; sx += wy * rx; sy += wy * rw * Float(i)
+            }
+            guard sw > 0, sw.isFinite else { break }
+            let nx = sx / sw + 0.5, ny = sy / sw + 0.5
+            let moved = abs(nx - cx) + abs(ny - cy)
+            cx = nx; cy = ny
+            if moved < 1e-4 { break }
+        }
+        return (cx, cy)
+    }
+
+    /// Mean of the pixels whose centres lie within `diameter / 2` of (x, y); the nearest pixel when none does.
+    public static func discMean(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, x: Float, y: Float,
+                                diameter: Float) -> Float {
+        let r = diameter / 2, r2 = r * r
+        let p = image.baseAddress!
+        let j0 = max(0, Int((x - r - 0.5).rounded(.up))), j1 = min(width - 1, Int((x + r - 0.5).rounded(.down)))
+        let i0 = max(0, Int((y - r - 0.5).rounded(.up))), i1 = min(height - 1, Int((y + r - 0.5).rounded(.down)))
+        var s: Float = 0, n = 0
+        if j0 <= j1 && i0 <= i1 {
+            for i in i0 ... i1 {
+                let dy = Float(i) + 0.5 - y
+                for j in j0 ... j1 {
+                    let dx = Float(j) + 0.5 - x
+                    if dx * dx + dy * dy <= r2 { s += p[i * width + j]; n += 1 }
+                }
+            }
+        }
+        if n == 0 {
+            let j = min(max(Int(x), 0), width - 1), i = min(max(Int(y), 0), height - 1)
+            return p[i * width + j]
+        }
+        return s / Float(n)
+    }
+
+    /// Value at the pixel containing (x, y) minus the minimum over pixel centres within `radius` of it.
+    public static func pseudoProminence(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, x: Float,
+                                        y: Float, radius: Float) -> Float {
+        let p = image.baseAddress!
+        let pj = min(max(Int(x), 0), width - 1), pi = min(max(Int(y), 0), height - 1)
+        let peak = p[pi * width + pj]
+        let r2 = radius * radius
+        let i0 = max(0, Int((y - radius - 0.5).rounded(.up))), i1 = min(height - 1, Int((y + radius - 0.5).rounded(.down)))
+        var lowest = peak
+        if i0 <= i1 {
+            for i in i0 ... i1 {
+                let dy = Float(i) + 0.5 - y
+                let h2 = r2 - dy * dy
+                if h2 < 0 { continue }
+                let h = h2.squareRoot()
+                let j0 = max(0, Int((x - h - 0.5).rounded(.up))), j1 = min(width - 1, Int((x + h - 0.5).rounded(.down)))
+                if j0 > j1 { continue }
+                let row = p + i * width
+                for j in j0 ... j1 { lowest = min(lowest, row[j]) }
+            }
+        }
+        return peak - lowest
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import HDF5
+import STEMCore
+import Testing
+
+/// `stemrun register` under mpirun with 1, 2 and 3 ranks: the halo-row exchange makes the spot table, its
+/// index, the maps and the reconstructions identical to the one-rank run.
+@Suite(.serialized) struct RegistrationMPITests {
+    static let spotColumns = ["scan_index", "scan_x", "scan_y", "x", "y", "intensity", "pseudo_prominence", "noise", "threshold"]
+    static let maps = ["virtual_bright_field", "full_virtual_bright_field", "spot_count", "noise", "threshold",
+                       "pseudo_prominence_sum", "dark_field_0"]
+
+    func simulate(_ dir: String, scan: String) throws -> String {
+        let input = dir + "/sim.h5"
+        let r = try StemrunProcess.run(["simulate", "-o", input, "--scan", scan, "--detector", "64x64", "--grains", "3",
+                                        "--hot-pixels", "2"])
+        #expect(r.status == 0, "simulate: \(r.stderr)")
+        return input
+    }
+
+    func contents(_ path: String) throws -> [String: [Double]] {
+        let f = try H5File.open(path)
+        var out: [String: [Double]] = [:]
+        for c in Self.spotColumns { out["spots/" + c] = try f.dataset("registration/spots/" + c).readAll(as: Double.self) }
+        out["index_offset"] = try f.dataset("registration/spots/index_offset").readAll(as: Double.self)
+        out["index_count"] = try f.dataset("registration/spots/index_count").readAll(as: Double.self)
+        for m in Self.maps { out[m] = try f.dataset("registration/maps/" + m).readAll(as: Double.self) }
+        out["reconstruction"] = try f.dataset("registration/reconstruction").readAll(as: Double.self)
+        out["compression_rate"] = try f.group("registration").numericAttribute("compression_rate")
+        out["mask"] = try f.dataset("registration/bad_pixel_mask").readAll(as: Double.self)
+        return out
+    }
+
+    @Test func sameResultsForOneTwoThreeRanks() throws {
+        let dir = StemrunProcess.temporaryFolder("stemrun-register")
+        let input = try simulate(dir, scan: "7x5")
+        var reference: [String: [Double]]?
+        var referenceCSV = ""
+        for ranks in [1, 2, 3] {
+            let out = dir + "/r\(ranks).h5", csv = dir + "/r\(ranks).csv"
+            let r = try StemrunProcess.run(["register", input, "-o", out, "--csv", csv, "--png-dir", dir + "/png\(ranks)",
+                                            "--find-bad-pixels", "--dark-field", "10,0,30", "--chunk-mb", "1"], ranks: ranks)
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            let c = try contents(out)
+            // The index points at each position's rows of the table.
+            let offsets = c["index_offset"]!, counts = c["index_count"]!, scanIndex = c["spots/scan_index"]!
+            #expect(counts.reduce(0, +) == Double(scanIndex.count) && scanIndex.count > 35)
+            for i in 0 ..< 35 {
+                for k in Int(offsets[i]) ..< Int(offsets[i] + counts[i]) { #expect(scanIndex[k] == Double(i)) }
+            }
+            #expect(counts == c["spot_count"]!)
+            // Compression rate = input bytes / spot-table bytes (uint16 64 x 64 patterns, 40 bytes a row).
+            let expectedRate = 35.0 * 64 * 64 * 2 / (Double(scanIndex.count) * 40)
+            #expect(abs(c["compression_rate"]![0] - expectedRate) < 1e-9 * expectedRate)
+            #expect(c["mask"]!.reduce(0, +) >= 2, "the simulated hot pixels are masked")
+            #expect(FileManager.default.fileExists(atPath: dir + "/png\(ranks)/virtual_bright_field.png"))
+            let text = try String(contentsOfFile: csv, encoding: .utf8)
+            #expect(text.split(separator: "\n").count == scanIndex.count + 1)
+            if let ref = reference {
+                for (k, v) in c { #expect(v == ref[k]!, "\(k) differs with \(ranks) ranks") }
+                #expect(text == referenceCSV)
+            } else {
+                reference = c
+                referenceCSV = text
+            }
+        }
+    }
+
+    /// A one-row scan on more ranks than rows, and a TOML configuration (max-spots) with the command line
+    /// winning over it; an unknown key in the configuration is an error naming it.
+    @Test func oneRowScanAndConfiguration() throws {
+        let dir = StemrunProcess.temporaryFolder("stemrun-register")
+        let input = try simulate(dir, scan: "1x6")
+        let config = dir + "/reg.toml"
+        try "max-spots = 2\nscan-mean = false\nbackground-radius = 6.4\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let r = try StemrunProcess.run(["register", input, "-o", dir + "/a.h5", "--config", config], ranks: 3)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let f = try H5File.open(dir + "/a.h5")
+        let counts = try f.dataset("registration/spots/index_count").readAll(as: Double.self)
+        #expect(counts.count == 6 && counts.allSatisfy { $0 >= 1 && $0 <= 2 })
+        let params = try f.group("provenance/parameters")
+        #expect(params.stringAttribute("scan_mean") == "false" && params.stringAttribute("background_radius") == "6.4")
+        let r2 = try StemrunProcess.run(["register", input, "-o", dir + "/b.h5", "--config", config, "--max-spots", "1"], ranks: 2)
+        #expect(r2.status == 0)
+        #expect(try H5File.open(dir + "/b.h5").dataset("registration/spots/index_count").readAll(as: Double.self).allSatisfy { $0 == 1 })
+        try "max-spot = 2\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let r3 = try StemrunProcess.run(["register", input, "-o", dir + "/c.h5", "--config", config], ranks: 2)
+        #expect(r3.status != 0 && r3.stderr.contains("max-spot"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/c.h5"))
+    }
+}

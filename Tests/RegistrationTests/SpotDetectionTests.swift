@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+import Registration
+
+@Suite struct SpotDetectionTests {
+    /// Known Friedel lattice at random sub-pixel positions on a diffuse background, Gaussian noise of
+    /// sigma 3 counts (spots 60-150 counts, about 110 of them): every spot found, positions within 0.1 px RMS.
+    @Test func subPixelPositionsAtModerateNoise() throws {
+        var rng = SplitMix64(seed: 7)
+        var allErrors = [Double]()
+        for trial in 0 ..< 3 {
+            let beam = (256 + rng.uniform() - 0.5, 256 + rng.uniform() - 0.5)
+            let synth = SyntheticPattern.lattice(width: 512, beam: beam, a: (23.3 + Double(trial), 4.1), b: (-6.2, 21.7),
+                                                 maxOrder: 10, maxRadius: 140, rng: &rng)
+            let pattern = synth.render(gaussianNoise: 3, rng: &rng)
+            let registrar = try PatternRegistrar(parameters: singlePatternParameters(width: 512),
+                                                 shape: .init(rows: 512, columns: 512))
+            let (reg, spots, _) = registrar.register(pattern: pattern)
+            let m = matchSpots(truth: synth.spots, found: spots)
+            #expect(m.missed == 0, "trial \(trial): \(m.missed) of \(synth.spots.count) spots missed")
+            #expect(reg.maps.spotCount == synth.spots.count, "trial \(trial): spurious spots")
+            // The direct beam is the first spot.
+            #expect(abs(Double(spots[0].x) - beam.0) < 0.1 && abs(Double(spots[0].y) - beam.1) < 0.1)
+            allErrors += m.errors
+        }
+        let rms = (allErrors.map { $0 * $0 }.reduce(0, +) / Double(allErrors.count)).squareRoot()
+        #expect(rms < 0.1, "RMS position error \(rms) px")
+    }
+
+    /// Same with Poisson (shot) noise, at 4 counts per unit (spots of 240-600 counts over 40-160 counts).
+    @Test func subPixelPositionsWithPoissonNoise() throws {
+        var rng = SplitMix64(seed: 11)
+        let synth = SyntheticPattern.lattice(width: 512, beam: (255.7, 256.2), a: (25.1, -3.3), b: (5.4, 22.9),
+                                             maxOrder: 10, maxRadius: 140, rng: &rng)
+        let pattern = synth.render(poisson: &rng, dose: 4)
+        let registrar = try PatternRegistrar(parameters: singlePatternParameters(width: 512), shape: .init(rows: 512, columns: 512))
+        let (_, spots, _) = registrar.register(pattern: pattern)
+        let m = matchSpots(truth: synth.spots, found: spots)
+        #expect(m.missed == 0)
+        #expect(m.rms < 0.1, "RMS position error \(m.rms) px")
+    }
+
+    /// A descan shift moves the whole pattern: the direct beam found without centring and the centring shift
+    /// both recover it within 0.1 px. The direct beam is 20x the strongest reflection (real beams are brighter
+    /// still): the plain intensity centroid of the paper converges by the fraction of the circle's intensity
+    /// that the beam holds, so a faint beam on a bright background stops short of the tolerance.
+    @Test func descanShiftRecovered() throws {
+        var rng = SplitMix64(seed: 3)
+        let shift = (3.37, -2.81)
+        let synth = SyntheticPattern.lattice(width: 512, beam: (256 + shift.0, 256 + shift.1), a: (24.2, 3.9), b: (-4.4, 23.5),
+                                             maxOrder: 10, maxRadius: 140, rng: &rng,
+                                             beamAmplitude: 3000)
+        var pattern = synth.render(gaussianNoise: 3, rng: &rng)
+        let registrar = try PatternRegistrar(parameters: singlePatternParameters(width: 512), shape: .init(rows: 512, columns: 512))
+        let (_, spots, _) = registrar.register(pattern: pattern)
+        #expect(abs(Double(spots[0].x) - 256 - shift.0) < 0.1)
+        #expect(abs(Double(spots[0].y) - 256 - shift.1) < 0.1)
+
+        let p = RegistrationParameters(workingWidth: 512)
+        var scratch = [Float](repeating: 0, count: 512 * 512)
+        let result = pattern.withUnsafeMutableBufferPointer { pp in
+            scratch.withUnsafeMutableBufferPointer { s in
+                DirectBeamCentring.centre(pp, count: 1, width: 512, height: 512, initialRadius: p.centringInitialRadius,
+                                          minimumRadius: p.centringMinimumRadius, maxPasses: p.centringMaxPasses,
+                                          tolerance: p.centringTolerance, scratch: s)
+            }
+        }
+        #expect(abs(Double(result.shifts[0].dx) + shift.0) < 0.1, "centring dx \(result.shifts[0].dx)")
+        #expect(abs(Double(result.shifts[0].dy) + shift.1) < 0.1, "centring dy \(result.shifts[0].dy)")
+        #expect(result.passes <= 10)
+        // After centring the direct beam sits at the centre.
+        let (_, centred, _) = registrar.register(pattern: pattern)
+        #expect(abs(centred[0].x - 256) < 0.1 && abs(centred[0].y - 256) < 0.1)
+    }
+
+    /// Pure noise (Gaussian or Poisson) yields at most one spot.
+    @Test(arguments: [128, 256, 512])
+    func pureNoiseYieldsAtMostOneSpot(width: Int) throws {
+        var rng = SplitMix64(seed: UInt64(width))
+        let registrar = try PatternRegistrar(parameters: singlePatternParameters(width: width),
+                                             shape: .init(rows: width, columns: width))
+        for trial in 0 ..< 4 {
+            let pattern: [Float] = (0 ..< width * width).map { _ in
+                trial % 2 == 0 ? Float(100 + 5 * rng.gaussian()) : Float(rng.poisson(20))
+            }
+            let (reg, _, _) = registrar.register(pattern: pattern)
+            #expect(reg.maps.spotCount <= 1, "width \(width) trial \(trial): \(reg.maps.spotCount) spots")
+        }
+    }
+
+    /// The threshold is max(user, 3 grey levels, noise), and the noise is the std of the corners.
+    @Test func adaptiveThreshold() throws {
+        var rng = SplitMix64(seed: 5)
+        let synth = SyntheticPattern.lattice(width: 256, beam: (128, 128), a: (20, 0), b: (0, 20), maxOrder: 4,
+                                             maxRadius: 80, rng: &rng)
+        let clean = synth.render()
+        var p = singlePatternParameters(width: 256)
+        let registrar = try PatternRegistrar(parameters: p, shape: .init(rows: 256, columns: 256))
+        let lo = clean.min()!, hi = clean.max()!
+        let (r0, _, _) = registrar.register(pattern: clean)
+        #expect(abs(r0.maps.threshold - 3 * (hi - lo) / 255) < 1e-3 * hi)
+        let noisy = synth.render(gaussianNoise: 12, rng: &rng)
+        let (r1, _, _) = registrar.register(pattern: noisy)
+        #expect(abs(r1.maps.noise - 12) < 0.6, "corner noise \(r1.maps.noise)")
+        #expect(r1.maps.threshold == max(r1.maps.noise, 3 * (noisy.max()! - noisy.min()!) / 255))
+        p.userProminence = 1000
+        let strict = try PatternRegistrar(parameters: p, shape: .init(rows: 256, columns: 256))
+        let (r2, _, _) = strict.register(pattern: noisy)
+        #expect(r2.maps.threshold == 1000)
+        #expect(r2.maps.spotCount <= 1)
+    }
+
+    /// Spots are sorted by distance to the centre, at most `maxSpots` are kept, and intensities and
+    /// pseudo-prominences are positive for real spots.
+    @Test func spotRecordAndOrdering() throws {
+        var rng = SplitMix64(seed: 9)
+        let synth = SyntheticPattern.lattice(width: 512, beam: (256.2, 255.9), a: (21, 2), b: (-3, 22), maxOrder: 12,
+                                             maxRadius: 180, rng: &rng)
+        let pattern = synth.render(gaussianNoise: 2, rng: &rng)
+        var p = singlePatternParameters(width: 512)
+        let registrar = try PatternRegistrar(parameters: p, shape: .init(rows: 512, columns: 512))
+        let (reg, spots, _) = registrar.register(pattern: pattern)
+        #expect(spots.count > 100)
+        let d = spots.map { (($0.x - 256) * ($0.x - 256) + ($0.y - 256) * ($0.y - 256)).squareRoot() }
+        #expect(zip(d.dropFirst(), d.dropFirst(2)).allSatisfy { $0 <= $1 })
+        #expect(spots.allSatisfy { $0.intensity > 0 && $0.pseudoProminence > 0 })
+        // Direct beam: amplitude 400 (sigma 2) -> mean over the 3-px disc is close to the peak.
+        #expect(spots[0].intensity > 300 && spots[0].intensity < 420)
+        #expect(reg.maps.virtualBrightField == spots[0].intensity)
+        #expect(abs(reg.maps.fullVirtualBrightField - spots.map(\.intensity).reduce(0, +)) < 1e-2)
+        p.maxSpots = 20
+        let capped = try PatternRegistrar(parameters: p, shape: .init(rows: 512, columns: 512))
+        let (_, few, _) = capped.register(pattern: pattern)
+        #expect(few.count == 20)
+        // The 20 strongest include the direct beam.
+        #expect(abs(few[0].x - spots[0].x) < 1e-4)
+    }
+}
