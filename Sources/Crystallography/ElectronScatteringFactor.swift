@@ -5,8 +5,8 @@ import Foundation
 ///     f(s) = Σ_{i=1..5} a_i exp(-b_i s²),   s = sin θ / λ = 1/(2d)  (Å⁻¹),   f in Å,
 ///
 /// with the coefficients of L.-M. Peng, G. Ren, S. L. Dudarev & M. J. Whelan, "Robust parameterization of
-/// elastic and absorptive electron atomic scattering factors", Acta Cryst. A52 (1996) 257–276, Table 1
-/// (fit over 0 ≤ s ≤ 2 Å⁻¹), as reprinted in International Tables for Crystallography Vol. C (2006),
+/// elastic and absorptive electron atomic scattering factors", Acta Cryst. A52 (1996) 257–276, for neutral
+/// atoms fitted over 0 ≤ s ≤ 2 Å⁻¹, as tabulated in International Tables for Crystallography Vol. C,
 /// Table 4.3.2.2. Non-relativistic; multiply by γ = 1 + eV/(m₀c²) for the relativistic amplitude (a common
 /// factor that does not change relative intensities).
 public struct ElectronScatteringFactor: Sendable, Hashable {
@@ -53,7 +53,7 @@ public struct ElectronScatteringFactor: Sendable, Hashable {
         return d
     }()
 
-    /// Z = 1 (H) ... 98 (Cf): (Z, symbol, a_1..a_5 / Å, b_1..b_5 / Å²), Peng et al. (1996) Table 1.
+    /// Z = 1 (H) ... 98 (Cf): (Z, symbol, a_1..a_5 / Å, b_1..b_5 / Å²), Peng et al. (1996), the 0–2 Å⁻¹ fit (ITC Vol. C Table 4.3.2.2).
     static let table: [ElectronScatteringFactor] = coefficients.map {
         ElectronScatteringFactor(atomicNumber: $0.0, symbol: $0.1, a: $0.2, b: $0.3)
     }

@@ -125,6 +125,18 @@ public struct PatternMatcher: Sendable {
                         ws.polarSquared.withUnsafeBufferPointer { polar2 in
                             ws.score.withUnsafeMutableBufferPointer { score in
                                 ws.score2.withUnsafeMutableBufferPointer { score2 in
+                                    // Lower bound of the `keep` best Q so far (a small min-heap would do; keep ≤ 1000).
+                                    let keep = max(parameters.topN, 24)
+                                    var kept: [Float] = []
+                                    kept.reserveCapacity(keep + 1)
+                                    var threshold: Float = -.infinity
+                                    func updateThreshold(_ q: Float) -> Float {
+                                        var i = kept.count
+                                        while i > 0 && kept[i - 1] < q { i -= 1 }
+                                        kept.insert(q, at: i)
+                                        if kept.count > keep { kept.removeLast() }
+                                        return kept.count == keep ? kept[keep - 1] : -.infinity
+                                    }
                                     for t in 0 ..< T where ws.evaluated[t] {
                                         let spots = Int(start[t]) ..< Int(start[t + 1])
                                         let tn = fine.norm[t]
@@ -141,8 +153,14 @@ public struct PatternMatcher: Sendable {
                                                 if q > best { best = q; bk = k }
                                             }
                                         } else {
-                                            (best, bk) = PolarCorrelation.argmax(score.baseAddress!, n: n)
-                                            best /= patternNorm * tn
+                                            let m = PolarCorrelation.maximum(score.baseAddress!, n: n)
+                                            best = m / (patternNorm * tn)
+                                            // The rotation index matters only for templates that can enter the
+                                            // candidate list; the others keep k = 0.
+                                            if best > threshold {
+                                                bk = PolarCorrelation.index(of: m, in: score.baseAddress!, n: n)
+                                                threshold = updateThreshold(best)
+                                            }
                                         }
                                         ws.bestQ[t] = best.isFinite ? best : 0
                                         ws.bestK[t] = Int32(bk)

@@ -78,6 +78,28 @@ enum PolarCorrelation {
         }
     }
 
+    /// Max of `score[0 ..< n]`, vectorised over 8 lanes (the index is looked up only for the few templates that
+    /// enter the candidate list).
+    @inline(__always)
+    static func maximum(_ score: UnsafePointer<Float>, n: Int) -> Float {
+        var best = SIMD8<Float>(repeating: -.infinity)
+        var k = 0
+        while k + 8 <= n {
+            best = pointwiseMax(best, UnsafeRawPointer(score + k).loadUnaligned(as: SIMD8<Float>.self))
+            k += 8
+        }
+        var value = best.max()
+        while k < n { value = max(value, score[k]); k += 1 }
+        return value
+    }
+
+    /// First index of `value` in `score[0 ..< n]`.
+    @inline(__always)
+    static func index(of value: Float, in score: UnsafePointer<Float>, n: Int) -> Int {
+        for k in 0 ..< n where score[k] == value { return k }
+        return 0
+    }
+
     /// (max, first index of the max) of `score[0 ..< n]`, vectorised over 8 lanes.
     @inline(__always)
     static func argmax(_ score: UnsafePointer<Float>, n: Int) -> (value: Float, index: Int) {

@@ -45,7 +45,9 @@ import Crystallography
 }
 
 @Test func builtInSpaceGroupsHaveTheirOrders() throws {
-    let orders = [1: 1, 2: 2, 14: 4, 62: 8, 123: 16, 139: 32, 166: 36, 191: 24, 194: 24, 221: 48, 225: 192, 227: 192, 229: 96]
+    let orders = [1: 1, 2: 2, 14: 4, 15: 8, 62: 8, 63: 16, 123: 16, 136: 16, 139: 32, 141: 32, 164: 12, 166: 36, 167: 36,
+                  186: 12, 191: 24, 194: 24, 216: 96, 221: 48, 225: 192, 227: 192, 229: 96, 230: 96]
+    #expect(Set(SpaceGroup.builtInNumbers) == Set(orders.keys))
     for (n, order) in orders {
         let g = try SpaceGroup(number: n)
         #expect(g.operations.count == order, "No. \(n) \(g.symbol): \(g.operations.count) operations")
@@ -100,4 +102,28 @@ func neighbourDistances(_ s: CrystalStructure, of i: Int, element: String? = nil
         } } }
     }
     return out.sorted()
+}
+
+@Test func laueClassOfEveryBuiltInGroup() throws {
+    // The proper rotations of the Laue class (improper operations contribute −W): Friedel-equivalent point group.
+    let expected: [Int: String] = [1: "1", 2: "1", 14: "2", 15: "2", 62: "222", 63: "222", 123: "422", 136: "422",
+                                   139: "422", 141: "422", 164: "32", 166: "32", 167: "32", 186: "622", 191: "622",
+                                   194: "622", 216: "432", 221: "432", 225: "432", 227: "432", 229: "432", 230: "432"]
+    for n in SpaceGroup.builtInNumbers {
+        let group = try SpaceGroup(number: n)
+        let cell: UnitCell
+        switch group.crystalSystem! {
+        case .cubic: cell = try .cubic(5)
+        case .hexagonal, .trigonal: cell = try .hexagonal(a: 4, c: 7)
+        case .tetragonal: cell = try UnitCell(a: 4, b: 4, c: 6)
+        case .orthorhombic: cell = try UnitCell(a: 4, b: 5, c: 6)
+        case .monoclinic: cell = try UnitCell(a: 4, b: 5, c: 6, beta: 100)
+        case .triclinic: cell = try UnitCell(a: 4, b: 5, c: 6, alpha: 80, beta: 95, gamma: 105)
+        }
+        let s = CrystalStructure(name: "test", cell: cell, spaceGroup: group,
+                                 sites: [try AtomSite(element: "O", position: Vector3(0.123, 0.234, 0.345))])
+        #expect(s.pointGroup.name == expected[n], "No. \(n) \(group.symbol): \(s.pointGroup.name)")
+        // A general position has as many images as operations.
+        #expect(s.atoms.count == group.operations.count)
+    }
 }

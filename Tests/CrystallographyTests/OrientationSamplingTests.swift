@@ -95,3 +95,36 @@ func properSamplingIsUniqueAndCoversSO3ModuloG(kind: ProperPointGroup) throws {
         }
     }
 }
+
+@Test func standardTriangleCornersAndIPFColours() throws {
+    let s3 = 3.0.squareRoot(), s2 = 2.0.squareRoot()
+    func close(_ a: Vector3, _ b: Vector3) -> Bool { length(a - b) < 1e-9 }
+    let cubic = try #require(PointGroup(.o).standardTriangleCorners)
+    #expect(close(cubic.0, Vector3(0, 0, 1)) && close(cubic.1, Vector3(1 / s2, 0, 1 / s2)) && close(cubic.2, Vector3(1 / s3, 1 / s3, 1 / s3)))
+    let hex = try #require(PointGroup(.d6).standardTriangleCorners)
+    #expect(close(hex.0, Vector3(0, 0, 1)) && close(hex.1, Vector3(1, 0, 0)) && close(hex.2, Vector3(s3 / 2, 0.5, 0)))
+    let tet = try #require(PointGroup(.d4).standardTriangleCorners)
+    #expect(close(tet.0, Vector3(0, 0, 1)) && close(tet.1, Vector3(1, 0, 0)) && close(tet.2, Vector3(1 / s2, 1 / s2, 0)))
+    #expect(PointGroup(.d2).standardTriangleCorners != nil && PointGroup(.d3).standardTriangleCorners != nil)
+    for kind in [ProperPointGroup.c1, .c2, .c4, .c3, .c6, .t] { #expect(PointGroup(kind).standardTriangleCorners == nil) }
+    // Corners get pure colours, equivalent directions the same colour, and [112] (between [001] and [111]) no green.
+    let o = PointGroup(.o)
+    let red = try #require(o.inversePoleFigureColor(Vector3(0, 0, -3)))
+    let green = try #require(o.inversePoleFigureColor(Vector3(0, 1, 1)))
+    let blue = try #require(o.inversePoleFigureColor(Vector3(-1, 1, -1)))
+    #expect(red == (1, 0, 0) || (abs(red.red - 1) < 1e-9 && red.green < 1e-9 && red.blue < 1e-9))
+    #expect(abs(green.green - 1) < 1e-9 && green.red < 1e-9 && green.blue < 1e-9)
+    #expect(abs(blue.blue - 1) < 1e-9 && blue.red < 1e-9 && blue.green < 1e-9)
+    let c112 = try #require(o.inversePoleFigureColor(Vector3(1, 1, 2)))
+    #expect(c112.green < 1e-9 && c112.red > 0.3 && c112.blue > 0.3)
+    var rng = SystemRandomNumberGenerator()
+    for _ in 0 ..< 100 {
+        let v = Vector3(Double.random(in: -1 ... 1, using: &rng), Double.random(in: -1 ... 1, using: &rng), Double.random(in: -1 ... 1, using: &rng))
+        let a = try #require(o.inversePoleFigureColor(v))
+        for s in o.rotations {
+            let b = try #require(o.inversePoleFigureColor(-s.rotate(v)))
+            #expect(abs(a.red - b.red) < 1e-9 && abs(a.green - b.green) < 1e-9 && abs(a.blue - b.blue) < 1e-9)
+        }
+        #expect(max(a.red, a.green, a.blue) == 1 && min(a.red, a.green, a.blue) >= 0)
+    }
+}

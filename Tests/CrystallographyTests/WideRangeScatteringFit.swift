@@ -1,4 +1,4 @@
-/// Peng et al. (1996) Table 3, the independent five-Gaussian fit over 0 ≤ s ≤ 6 Å⁻¹ (International Tables Vol. C,
+/// Peng et al. (1996), the independent five-Gaussian fit over 0 ≤ s ≤ 6 Å⁻¹ (International Tables Vol. C,
 /// Table 4.3.2.3), as (symbol, [a1, b1, a2, b2, ..., a5, b5]) with a in Å and b in Å², Z = 1...98. Test reference only.
 let wideRangeFit: [(String, [Double])] = [
     ("H", [0.0088, 0.1152, 0.0449, 1.0867, 0.1481, 4.9755, 0.2356, 16.5591, 0.0914, 43.2743]),

@@ -138,6 +138,27 @@ import Testing
         // Missing series file.
         let b = try StemrunProcess.run(["operando", "analyse", "--fast", dir + "/none.h5", "-o", out], ranks: 2)
         #expect(b.status != 0 && b.stderr.contains("none.h5"), "\(b.stderr)")
+        // A NaN detector pixel that is not masked.
+        let p = try StemrunProcess.run(["operando", "simulate", "-o", dir + "/simp", "--patterns", "--scan-shape", "2x3",
+                                        "--steps", "2", "--detector-shape", "16x64"])
+        #expect(p.status == 0, "stderr: \(p.stderr)")
+        let nanFile = dir + "/nan.h5"
+        do {
+            let src = try H5File.open(dir + "/simp/fast.h5").dataset("operando/patterns")
+            var all = try src.readAll(as: Float.self)
+            all[(1 * 6 + 4) * 16 * 64 + 8 * 64 + 30] = .nan   // step 1, position 4 = (row 1, column 1)
+            let f = try H5File.create(nanFile)
+            let d = try f.writeDataset("operando/patterns", all, shape: src.shape)
+            for key in ["dist", "poni1", "poni2", "rot1", "rot2", "rot3", "pixel1", "pixel2", "wavelength"] {
+                try d.setAttribute(key, src.numericAttribute(key)![0])
+            }
+            try f.close()
+        }
+        let q = try StemrunProcess.run(["operando", "integrate", nanFile, "-o", out, "--radial-range", "0.5:2.5", "--bins", "50"],
+                                       ranks: 2)
+        #expect(q.status != 0)
+        #expect(q.stderr.contains("time step 1, scan position (row 1, column 1)") && q.stderr.contains("--mask"), "\(q.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
         // Profiles cannot be integrated.
         let c = try StemrunProcess.run(["operando", "integrate", dir + "/sim/fast.h5", "-o", out], ranks: 1)
         #expect(c.status != 0, "\(c.stderr)")

@@ -12,7 +12,7 @@ import Testing
 @Suite struct EndToEndTests {
     static let conditions = DiffractionConditions(voltage: 200_000, precessionAngle: 1 * .pi / 180)
 
-    static func run(phases: [CrystalStructure], grains: Int, seed: UInt64) throws
+    static func run(phases: [CrystalStructure], grains: Int, seed: UInt64, coarse: Int = 0) throws
         -> (recovered: Int, rightPhase: Int, pure: Int, results: [MatchResult], simulator: PolycrystalSimulator) {
         var sp = SimulationParameters()
         sp.scan = ScanGrid(rows: 24, columns: 24)
@@ -28,6 +28,7 @@ import Testing
         let library = try builder.build()
         var mp = Fixture.matchingParameters()
         mp.refine = true
+        mp.coarseCandidates = coarse
         let matcher = try PatternMatcher(library: library, detector: sp.detector, parameters: mp, builder: builder)
         let results = matcher.match(block: block, threads: 2)
         var recovered = 0, rightPhase = 0, pure = 0
@@ -50,9 +51,11 @@ import Testing
         #expect(r.results.allSatisfy { $0.correlation.isFinite && $0.reliability.isFinite && $0.isIndexed })
     }
 
-    @Test func twoPhasePolycrystalGetsPhasesAndOrientations() throws {
+    /// Also with the coarse pruning pass (100 templates per phase survive), as `stemrun match` runs by default.
+    @Test(arguments: [0, 100])
+    func twoPhasePolycrystalGetsPhasesAndOrientations(coarse: Int) throws {
         let phases = [BuiltInPhase.aluminium.structure, BuiltInPhase.copper.structure]
-        let r = try Self.run(phases: phases, grains: 10, seed: 11)
+        let r = try Self.run(phases: phases, grains: 10, seed: 11, coarse: coarse)
         let truth = r.simulator.groundTruth
         #expect(Set(truth.grains.map(\.phaseIndex)).count == 2)
         #expect(Double(r.rightPhase) >= 0.95 * Double(r.pure), "\(r.rightPhase) of \(r.pure) positions with the right phase")

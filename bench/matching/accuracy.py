@@ -6,6 +6,11 @@ Counts the scan positions inside grains (no boundary mixing), the fraction with 
 with the right phase and a disorientation below --max-angle degrees, symmetry-aware (proper point group 432 for
 the cubic phases) and up to the Friedel twin (the 180 degree turn about the beam that kinematic patterns cannot
 see; applied to every method alike). Orientations are sample-to-crystal quaternions (w, x, y, z).
+
+pyxem's orientations live in a sample frame whose y and z axes are opposite to stemrun's (detector y up, beam along
+-z): one constant change of frame, g -> g * R_x(180 deg), maps them to stemrun's frame and is applied to every
+pyxem position (found once by comparing the candidate frame changes - identity, inverse, 90-degree turns about z,
+180-degree turns about x, y, [110] - on a test map; no other choice is made per position).
 """
 import argparse, json, sys
 import numpy as np
@@ -73,6 +78,7 @@ def main():
     else:
         d = np.load(a.pyxem)
         q, phase = d['quaternion'], d['phase']
+        q = qmul(q, np.broadcast_to(np.array([0.0, 1, 0, 0]), q.shape))   # g * R_x(180 deg)
     err = disorientation_deg(q, truth_q)
     right = (phase == truth_phase) & pure
     good = right & (err < a.max_angle)

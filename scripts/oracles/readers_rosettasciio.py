@@ -119,11 +119,11 @@ from rsciio.arina import file_reader as read_arina  # noqa: E402
 arina = os.path.join(work, "arina")
 os.makedirs(arina, exist_ok=True)
 for dtype in (np.uint16, np.uint32):
-    frames = np.random.default_rng(5).integers(0, 60000, size=(49, 24, 20)).astype(dtype)
+    frames = np.random.default_rng(5).integers(0, 60000, size=(49, 24, 24)).astype(dtype)  # square: rosettasciio assumes it
     stem = os.path.join(arina, f"scan_{np.dtype(dtype).name}")
     for k, (a, b) in enumerate([(0, 30), (30, 49)]):
         with h5py.File(f"{stem}_data_{k + 1:06d}.h5", "w") as f:
-            f.create_dataset("entry/data/data", data=frames[a:b], chunks=(1, 24, 20), **hdf5plugin.Bitshuffle(cname="lz4"))
+            f.create_dataset("entry/data/data", data=frames[a:b], chunks=(1, 24, 24), **hdf5plugin.Bitshuffle(cname="lz4"))
     with h5py.File(f"{stem}_master.h5", "w") as f:
         f.create_group("entry/data")
         for k in range(2):

@@ -106,6 +106,9 @@ public enum OperandoAnalyseJob {
                         profiles.withUnsafeMutableBufferPointer { ai.integrate(patterns: r, count: part.count, into: $0) }
                     }
                     result.integrationSeconds += Date().timeIntervalSince(t0)
+                    try profiles.withUnsafeBufferPointer {
+                        try src.checkFinite($0, positions: part, bins: axis.count, step: step)
+                    }
                 }
                 let t1 = Date(), c1 = threadCPUSeconds()
                 let view = integrator == nil ? raw : profiles

@@ -98,7 +98,10 @@ public enum OperandoIntegrateJob {
                         }
                         kernel += Date().timeIntervalSince(t0)
                         kernelCPU += threadCPUSeconds() - c0
-                        try profiles.withUnsafeBufferPointer { try ds.write(step: step, positions: part, values: $0) }
+                        try profiles.withUnsafeBufferPointer {
+                            try source.checkFinite($0, positions: part, bins: ai.axis.count, step: step)
+                            try ds.write(step: step, positions: part, values: $0)
+                        }
                         progress.update(step * range.count + part.upperBound - range.lowerBound)
                     }
                 }

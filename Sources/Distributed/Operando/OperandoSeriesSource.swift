@@ -163,3 +163,18 @@ public final class OperandoSeriesSource {
         }
     }
 }
+
+extension OperandoSeriesSource {
+    /// Integrated profiles must be finite: a NaN or Inf comes from an unmasked detector pixel holding one
+    /// (gaps are often NaN or a huge marker value). Throws naming the step and scan position.
+    func checkFinite(_ profiles: UnsafeBufferPointer<Float>, positions: Range<Int>, bins: Int, step: Int) throws {
+        for o in 0 ..< positions.count {
+            for b in 0 ..< bins where !profiles[o * bins + b].isFinite {
+                let (row, col) = scan.position(of: positions.lowerBound + o)
+                throw STEMError.invalidValues(path: paths[timeAxis ? 0 : step],
+                                              location: "time step \(step), scan position (row \(row), column \(col))",
+                                              detail: "pattern has NaN or Inf on unmasked pixels; mask them with --mask")
+            }
+        }
+    }
+}

@@ -77,7 +77,7 @@ struct MatchCommand: ParsableCommand {
     var refine = true
 
     @Option(help: "Templates per phase kept by the coarse pruning pass (0: no pruning).")
-    var coarse: Int = 0
+    var coarse: Int = 100
 
     @Option(help: "Threads per rank.")
     var threads: Int = 1
