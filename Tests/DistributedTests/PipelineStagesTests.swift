@@ -7,13 +7,15 @@ import Testing
 @Suite(.serialized) struct PipelineStagesTests {
     typealias S = PipelineSupport
 
-    func config(_ dir: String, kMax: Int) throws {
+    func config(_ dir: String, kMax: Int, output: String = "out", file: String = "run.toml") throws {
         try """
         schema_version = 1
         [input]
         path = "sim.h5"
         [output]
-        folder = "out"
+        folder = "\(output)"
+        [run]
+        chunk_mib = 0.05
         [virtual]
         [register]
         reconstruction = false
@@ -26,7 +28,7 @@ import Testing
         loss_iterations = 20
         restarts = 0
 
-        """.write(toFile: dir + "/run.toml", atomically: true, encoding: .utf8)
+        """.write(toFile: dir + "/" + file, atomically: true, encoding: .utf8)
     }
 
     @Test func wholePipelineOnASimulatedDatasetAndStageLevelResume() throws {
@@ -61,5 +63,37 @@ import Testing
         #expect(again.stdout.contains("1 stage(s) computed (nmf), 3 reused (virtual, register, match)"), "\(again.stdout)")
         #expect(S.modificationTime(dir + "/out/stages/register.h5") == registerTime)
         #expect(try H5File.open(dir + "/out/result.h5").dataset("nmf/raw/ks").readAll(as: Int32.self) == [2, 3, 4, 5])
+    }
+
+    @Test func rankKilledInTheMatchStageThenResumeReusesEarlierStagesAndMatchesACleanRun() throws {
+        let dir = StemrunProcess.temporaryFolder()
+        #expect(try S.run(["simulate", "-o", dir + "/sim.h5", "--scan", "10x10", "--detector", "48x48", "--grains", "3"], ranks: 2).status == 0)
+        try config(dir, kMax: 4, output: "clean", file: "clean.toml")
+        try config(dir, kMax: 4, output: "killed", file: "killed.toml")
+        #expect(try S.run(["run", dir + "/clean.toml"], ranks: 2, timeout: 300).status == 0)
+        // Rank 1 reads its 50 positions in chunks of 5 patterns: it dies before its 4th read of the match stage.
+
+        let killed = try S.run(["run", dir + "/killed.toml"], ranks: 2,
+                               extra: ["STEMRUN_FAULT_KILL_RANK": "1", "STEMRUN_FAULT_STAGE": "match", "STEMRUN_FAULT_AFTER_READS": "3"],
+                               timeout: 300)
+        #expect(killed.status != 0)
+        #expect(killed.stderr.contains("signal 9"), "stderr: \(killed.stderr)")
+        #expect(killed.stdout.contains("stage register: done") && !killed.stdout.contains("stage match: done"), "\(killed.stdout)")
+        for s in ["virtual", "register"] { #expect(S.exists(dir + "/killed/stages/\(s).h5")) }
+        for s in ["match", "nmf"] { #expect(!S.exists(dir + "/killed/stages/\(s).h5")) }
+        #expect(!S.exists(dir + "/killed/result.h5"))
+        let registerTime = S.modificationTime(dir + "/killed/stages/register.h5")
+
+        let resumed = try S.run(["run", dir + "/killed.toml", "--resume"], ranks: 2, timeout: 300)
+        #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
+        #expect(resumed.stdout.contains("2 stage(s) computed (match, nmf), 2 reused (virtual, register)"), "\(resumed.stdout)")
+        #expect(S.modificationTime(dir + "/killed/stages/register.h5") == registerTime)
+        let a = try H5File.open(dir + "/clean/result.h5"), b = try H5File.open(dir + "/killed/result.h5")
+        for path in ["virtual/bright_field", "registration/maps/spot_count", "matching/correlation", "nmf/raw/weights"] {
+            #expect(try a.dataset(path).readAll(as: Float.self) == b.dataset(path).readAll(as: Float.self), "\(path) differs")
+        }
+        for path in ["matching/phase", "nmf/raw/labels"] {
+            #expect(try a.dataset(path).readAll(as: Int32.self) == b.dataset(path).readAll(as: Int32.self), "\(path) differs")
+        }
     }
 }

@@ -47,8 +47,7 @@ public struct PipelineRunner {
 
         // 1. Before any work: folder creatable and writable, input readable.
         try comm.collectively { if comm.isRoot { try Preflight.prepareFolder(folder) } }
-        let opened = try comm.collectively { try config.input.open() }
-        let source = FaultInjection.wrap(opened, worldRank: worldRank ?? comm.rank)
+        let source = try comm.collectively { try config.input.open() }
         let fingerprint = comm.broadcast(try comm.collectively { comm.isRoot ? try config.input.fingerprint() : "" })
 
         // 2. Keys and what is already done (root reads the committed files; everyone gets the verdict).
@@ -109,7 +108,8 @@ public struct PipelineRunner {
                 prov.parameters = [("stage", stage.name), ("stage_key", key.value), ("parameter_hash", key.parameterHash),
                                    ("input_hash", key.inputHash), ("parameters", stage.parameterText),
                                    ("config", config.file), ("input_fingerprint", fingerprint)]
-                let context = StageContext(source: source, outputFolder: folder, chunkBudgetBytes: config.chunkBudgetBytes,
+                let stageSource = FaultInjection.wrap(source, worldRank: worldRank ?? comm.rank, stage: stage.name)
+                let context = StageContext(source: stageSource, outputFolder: folder, chunkBudgetBytes: config.chunkBudgetBytes,
                                            provenance: prov, upstreamFiles: files)
                 let t0 = Date()
                 try stage.run(comm: comm, context: context)
