@@ -20,6 +20,21 @@ public struct EllipticalDistortion: Sendable, Equatable, Codable {
     /// Axis ratio a / b (>= 1).
     public var axisRatio: Double { semiMinor > 0 ? semiMajor / semiMinor : 1 }
 
+    /// Root-mean-square of (normalised elliptical radius - 1) over `points`: 0 for points exactly on the
+    /// ellipse; about (radial scatter / radius) otherwise. A fit to a ring that is not there scores high.
+    public func rmsResidual(points: [(x: Double, y: Double)]) -> Double {
+        guard !points.isEmpty, semiMajor > 0, semiMinor > 0 else { return .infinity }
+        let c = cos(angle), s = sin(angle)
+        var sum = 0.0
+        for p in points {
+            let dx = p.x - centreX, dy = p.y - centreY
+            let u = (c * dx + s * dy) / semiMajor, v = (-s * dx + c * dy) / semiMinor
+            let d = (u * u + v * v).squareRoot() - 1
+            sum += d * d
+        }
+        return (sum / Double(points.count)).squareRoot()
+    }
+
     /// The corrected position of (x, y), relative to the optical axis at (originX, originY) (the direct beam).
     public func correct(x: Float, y: Float, originX: Float, originY: Float) -> (x: Float, y: Float) {
         guard semiMajor > 0, semiMinor > 0 else { return (x, y) }

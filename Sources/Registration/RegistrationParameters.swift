@@ -44,7 +44,8 @@ public struct RegistrationParameters: Sendable, Equatable {
     /// Stop when the largest residual offset over the batch is below this (0.1 px).
     public var centringTolerance: Float = 0.1
     /// Scan rows per centring batch ("largest residual over the batch"). Batches are aligned to the global
-    /// scan grid so results do not depend on how rows are split over ranks.
+    /// scan grid so results do not depend on how rows are split over ranks. Used by
+    /// `RegistrationPipeline.run`; `stemrun register` always centres one scan row per batch.
     public var centringBatchRows: Int = 1
 
     // MARK: Step 3, real-space 3 x 3 mean

@@ -115,3 +115,22 @@ import Registration
         #expect(abs(s.0 - 10 * Double.pi) < 1e-3 && abs(s.1 - 148) < 1e-4 && abs(s.2 - 123) < 1e-4)
     }
 }
+
+@Suite struct EllipseResidualTests {
+    /// Points on the ellipse score ~0; points scattered by 10 % of the radius score ~0.1 (the job rejects > 0.02).
+    @Test func residualMeasuresScatter() throws {
+        var rng = SplitMix64(seed: 12)
+        let clean: [(x: Double, y: Double)] = (0 ..< 100).map { k in
+            let t = 2 * Double.pi * Double(k) / 100
+            return (50 + 30 * cos(t), 40 + 25 * sin(t))
+        }
+        let e = try EllipticalDistortion.fit(points: clean)
+        #expect(e.rmsResidual(points: clean) < 1e-6)
+        let noisy = clean.map { p -> (x: Double, y: Double) in
+            let f = 1 + 0.1 * rng.gaussian()
+            return (50 + (p.x - 50) * f, 40 + (p.y - 40) * f)
+        }
+        let r = try EllipticalDistortion.fit(points: noisy).rmsResidual(points: noisy)
+        #expect(r > 0.05 && r < 0.15)
+    }
+}

@@ -106,10 +106,11 @@ public enum RegistrationJob {
             }
             try prepareRead(rowInput, into: &dst)
         }
+        var invalidInput = 0 // non-finite input values, replaced by zero in `prepare`
         func prepareRead(_ raw: [Float], into dst: inout [Float]) throws {
             raw.withUnsafeBufferPointer { src in
                 dst.withUnsafeMutableBufferPointer { d in
-                    pipeline.prepare(src, count: scan.columns, into: d)
+                    invalidInput += pipeline.prepare(src, count: scan.columns, into: d)
                     if p.centring { pipeline.centre(d, count: scan.columns) }
                 }
             }
@@ -215,7 +216,8 @@ public enum RegistrationJob {
                         let off = (r - chunkStart) * rowIn
                         raw.withUnsafeBufferPointer { src in
                             next.withUnsafeMutableBufferPointer { d in
-                                pipeline.prepare(UnsafeBufferPointer(rebasing: src[off ..< off + rowIn]), count: scan.columns, into: d)
+                                invalidInput += pipeline.prepare(UnsafeBufferPointer(rebasing: src[off ..< off + rowIn]),
+                                                                 count: scan.columns, into: d)
                                 if p.centring { pipeline.centre(d, count: scan.columns) }
                             }
                         }
@@ -295,7 +297,7 @@ public enum RegistrationJob {
             try g.setAttribute("spot_count", Int64(totalSpots))
             try g.setAttribute("working_shape", [Int64(working.rows), Int64(working.columns)])
             try g.setAttribute("reconstruction_size", Int64(recSize))
-            try g.setAttribute("invalid_pixels", Int64(comm.allreduce(invalidPixels, .sum)))
+            try g.setAttribute("invalid_pixels", Int64(comm.allreduce(invalidPixels + invalidInput, .sum)))
             if !options.darkFields.isEmpty {
                 try g.setAttribute("dark_field_selectors", options.darkFields.flatMap { [$0.x, $0.y, $0.radius] })
             }
@@ -389,7 +391,20 @@ public enum RegistrationJob {
                                             centreY: Double(ws.rows) / 2, minRadius: Double(ring.inner),
                                             maxRadius: Double(ring.outer))
         }
-        let e = try comm.collectively { try EllipticalDistortion.fit(points: points) }
+        let e = try comm.collectively { () throws -> EllipticalDistortion in
+            let rays = 180
+            guard points.count >= rays / 2 else {
+                throw STEMError.invalidParameter(name: "ellipse-ring", value: "\(ring.inner),\(ring.outer)",
+                                                 expected: "radii enclosing a ring of the mean pattern (a maximum found on only \(points.count) of \(rays) rays)")
+            }
+            let e = try EllipticalDistortion.fit(points: points)
+            let rms = e.rmsResidual(points: points)
+            guard rms <= 0.02 else {
+                throw STEMError.invalidParameter(name: "ellipse-ring", value: "\(ring.inner),\(ring.outer)",
+                                                 expected: String(format: "a continuous ring in the mean pattern (the ring points scatter by %.1f %% of the radius around the best ellipse; at most 2 %% accepted)", 100 * rms))
+            }
+            return e
+        }
         return (mask, e)
     }
 

@@ -15,12 +15,12 @@ struct RegisterCommand: ParsableCommand {
         commandName: "register",
         abstract: "Find the Bragg spots of every pattern, rebuild clean centred patterns, write spot table and maps.",
         discussion: """
-        Method of Kovařík et al. (ePattern, arXiv:2305.02124): optional binning to 512 px, iterative direct-beam
-        centring, 3 x 3 real-space mean, background subtraction, blur for localisation, spots of adaptive
-        topographic prominence (threshold = max(user, 3 grey levels, corner noise)), 5 centroid refinements,
-        reconstruction with anti-aliased discs. Sizes are the authors' values at 512 px scaled with the working
-        detector width W. Output: /registration/spots (table + index), /registration/maps,
-        /registration/reconstruction, /registration/ellipse, compression rate.
+        Method of arXiv:2305.02124 (ePattern): optional binning to 512 px, iterative direct-beam centring, \
+        3 x 3 real-space mean, background subtraction, blur for localisation, spots of adaptive topographic \
+        prominence (threshold = max(user, 3 grey levels, corner noise)), 5 centroid refinements, \
+        reconstruction with anti-aliased discs. Sizes are the authors' values at 512 px scaled with the \
+        working detector width W. Output: /registration/spots (table + index), /registration/maps, \
+        /registration/reconstruction, /registration/ellipse, compression rate. Details: docs/registration.md.
         """)
 
     @OptionGroup var input: InputOptions
