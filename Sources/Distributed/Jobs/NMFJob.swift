@@ -87,7 +87,7 @@ public enum NMFJob {
         var results: [VariantResult] = []
         for (name, source) in sources {
             results.append(try runVariant(name: name, source: source, parameters: parameters, comm: comm,
-                                          detector: detector))
+                                          detector: detector, truthSources: sources.map { $0.1 }))
         }
         let output = try OutputFile(path: outputPath, comm: comm, provenance: provenance,
                                     estimatedBytes: results.count * (scan.count * 64 + 8 * detector.pixelCount * 40))
@@ -133,7 +133,7 @@ public enum NMFJob {
     }
 
     static func runVariant(name: String, source: PatternSource, parameters p: Parameters, comm: Communicator,
-                           detector: DetectorShape) throws -> VariantResult {
+                           detector: DetectorShape, truthSources: [PatternSource] = []) throws -> VariantResult {
         let scan = source.scan, n = scan.count, pixels = detector.pixelCount
         let group = comm.rank * p.groups / comm.size
         let groupComm = p.groups == 1 ? comm : comm.split(color: group, key: comm.rank)
@@ -273,7 +273,9 @@ public enum NMFJob {
 
         // Agreement with simulated grains when the input carries the ground truth.
         var truth = [Double](repeating: .nan, count: 1)
-        if comm.isRoot, let grains = groundTruthGrains(source), grains.count == n {
+        // Registered reconstructions live in another file: the truth comes from whichever input carries it.
+        if comm.isRoot, let grains = ([source] + truthSources).lazy.compactMap({ groundTruthGrains($0) }).first,
+           grains.count == n {
             truth[0] = (try? ClusterAgreement.adjustedRandIndex(grains, labels)) ?? .nan
         }
         truth = comm.broadcastArray(truth)

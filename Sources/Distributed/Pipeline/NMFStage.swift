@@ -2,6 +2,7 @@ import Factorization
 import Foundation
 import HDF5
 import Imaging
+import Readers
 import STEMCore
 
 /// The `[nmf]` stage: NMF clustering with the k-sweep and the knee of the K-component loss (`NMFJob`,
@@ -25,12 +26,14 @@ public struct NMFStage: PipelineStage {
             ConfigKey("background", "string or integer", default: "\"auto\"", "Background component: auto, none, or an index."),
             ConfigKey("restarts", "integer", default: "2", "Random restarts of the chosen k for the stability score."),
             ConfigKey("seed", "integer", default: "1", "Random seed."),
-            ConfigKey("preprocess", "array of strings", default: "[\"raw\"]", "Preprocessings compared: raw, mean3x3."),
+            ConfigKey("preprocess", "array of strings", default: "[\"raw\"]",
+                      "Preprocessings compared: raw, mean3x3, registered (the [register] stage's reconstructions; needs reconstruction = true there)."),
         ],
         make: { try NMFStage(section: $0) })
 
     public let name = "nmf"
-    public let dependencies: [String] = []
+    /// `registered` reads the reconstructions committed by the `[register]` stage.
+    public var dependencies: [String] { preprocess.contains("registered") ? ["register"] : [] }
     public var parameters: NMFJob.Parameters
     public var preprocess: [String]
 
@@ -78,8 +81,8 @@ public struct NMFStage: PipelineStage {
         parameters = p
         if case let .array(items)? = t.values["preprocess"] {
             preprocess = try items.map {
-                guard case let .string(s) = $0, ["raw", "mean3x3"].contains(s) else {
-                    throw bad("preprocess", "\($0)", "an array of \"raw\" and \"mean3x3\"")
+                guard case let .string(s) = $0, ["raw", "mean3x3", "registered"].contains(s) else {
+                    throw bad("preprocess", "\($0)", "an array of \"raw\", \"mean3x3\" and \"registered\"")
                 }
                 return s
             }
@@ -116,7 +119,16 @@ public struct NMFStage: PipelineStage {
     public func run(comm: Communicator, context: StageContext) throws {
         var p = parameters
         p.chunkBudgetBytes = context.chunkBudgetBytes
-        let sources = preprocess.map { ($0, context.source) }
+        let sources: [(String, PatternSource)] = try preprocess.map { name in
+            guard name == "registered" else { return (name, context.source) }
+            let file = context.upstreamFiles["register"] ?? context.stageFile("register")
+            do {
+                return (name, try HDF5PatternSource(path: file, datasetPath: "registration/reconstruction"))
+            } catch {
+                throw STEMError.missingField(path: file, field: "registration/reconstruction",
+                                             hint: "[nmf] preprocess = \"registered\" needs reconstruction = true in [register]")
+            }
+        }
         _ = try NMFJob.run(sources: sources, parameters: p, comm: comm, outputPath: context.stageFile(name),
                            pngFolder: nil, provenance: context.provenance)
     }
