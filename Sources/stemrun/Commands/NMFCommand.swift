@@ -99,6 +99,7 @@ struct NMFCommand: ParsableCommand {
             p.background = .component(c)
         }
         p.chunkBudgetBytes = max(1, chunkMb) << 20
+        p.groundTruthPath = input.input
         return p
     }
 
