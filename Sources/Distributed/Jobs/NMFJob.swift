@@ -38,6 +38,9 @@ public enum NMFJob {
         public var restarts = 2
         public var seed: UInt64 = 1
         public var chunkBudgetBytes = ChunkedScan.defaultBudgetBytes
+        /// Radius (binned detector pixels) of a disc at the detector centre set to 0 before the factorisation
+        /// (the direct beam); 0: no mask.
+        public var maskCenterRadius = 0.0
         /// The dataset whose /ground_truth/grain_id (stemrun simulate) scores every variant; nil: the first input.
         public var groundTruthPath: String?
         public init() {}
@@ -147,6 +150,7 @@ public enum NMFJob {
         // The group's partition of the data matrix, scaled to [0, 1] by the global maximum.
         var x = try comm.collectively {
             try NMFJobData.load(source: source, range: range, bin: p.bin, mean3x3: name == "mean3x3",
+                                mask: NMFJobData.centralDisc(detector, radius: p.maskCenterRadius),
                                 budgetBytes: p.chunkBudgetBytes)
         }
         var peak = [x.max() ?? 0]
