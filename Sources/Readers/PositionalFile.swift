@@ -53,9 +53,11 @@ public final class PositionalFile: @unchecked Sendable {
 
     /// Reads `count` bytes at `offset` as a new array (for headers and other small pieces).
     public func bytes(at offset: Int, count: Int) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: max(0, count))
-        try out.withUnsafeMutableBytes { try read(at: offset, count: count, into: $0.baseAddress!) }
-        return out
+        let n = max(0, count)
+        return try [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
+            if n > 0 { try read(at: offset, count: count, into: buffer.baseAddress!) }
+            initialized = n
+        }
     }
 
     /// Up to `count` bytes at `offset`, fewer if the file ends first (for content probes).

@@ -14,32 +14,41 @@ source scripts/mpi-env.sh
 bin=$(pwd)/.build/release/stemrun
 dir=${BENCH_DIR:-bench-out/readers}
 mkdir -p "$dir"
-"$venv/bin/python" bench/readers/make_inputs.py "$dir" "$rows" "$cols" "$side"
+[ -f "$dir/done-$rows-$cols-$side" ] || { "$venv/bin/python" bench/readers/make_inputs.py "$dir" "$rows" "$cols" "$side" && touch "$dir/done-$rows-$cols-$side"; }
 scan="${rows}x${cols}"
 
-# rate RANKS ARGS... -> GB/s per rank (best of 3 after a warm-up read).
-rate() {
-  local np=$1; shift
-  mpirun -np "$np" "$bin" bench-read "$@" > /dev/null
-  local best=0
-  for _ in 1 2 3; do
-    local r
-    r=$(mpirun -np "$np" "$bin" bench-read "$@" | sed -n 's/.* \([0-9.]*\) GB\/s per rank.*/\1/p')
-    best=$(python3 -c "print(max($best, $r))")
+# The machine is shared: each format is measured alternately with its raw reference, 4 times after a
+# warm-up read of both, and the best of each is kept (the run least disturbed by other jobs).
+once() { local np=$1; shift; mpirun -np "$np" "$bin" bench-read "$@" | sed -n 's/.* \([0-9.]*\) GB\/s per rank.*/\1/p'; }
+
+# pair RANKS "RAW ARGS" FORMAT ARGS... -> "format_best raw_best"
+pair() {
+  local np=$1 raw=$2; shift 2
+  # shellcheck disable=SC2086
+  once "$np" $raw > /dev/null; once "$np" "$@" > /dev/null
+  local bf=0 br=0
+  for _ in 1 2 3 4; do
+    # shellcheck disable=SC2086
+    br=$(python3 -c "print(max($br, $(once "$np" $raw)))")
+    bf=$(python3 -c "print(max($bf, $(once "$np" "$@")))")
   done
-  echo "$best"
+  echo "$bf $br"
 }
 
 printf "| format | element type | ranks | GB/s per rank | raw reader GB/s per rank | ratio |\n|---|---|---|---|---|---|\n"
+raw16="$dir/ref_u16.raw --format raw --scan-shape $scan --detector-shape ${side}x${side} --dtype uint16"
+raw8="$dir/ref_u8.raw --format raw --scan-shape $scan --detector-shape ${side}x${side} --dtype uint8"
+rawf="$dir/scan_x${cols}_y${rows}.raw --format raw --scan-shape $scan --detector-shape 128x128 --dtype float32 --frame-footer-bytes 1024"
+row() {
+  local name=$1 type=$2 np=$3 raw=$4; shift 4
+  read -r f r < <(pair "$np" "$raw" "$@")
+  printf "| %s | %s | %d | %.2f | %.2f | %.2f |\n" "$name" "$type" "$np" "$f" "$r" "$(python3 -c "print($f / $r)")"
+}
 for np in 1 2; do
-  raw16=$(rate "$np" "$dir/ref_u16.raw" --format raw --scan-shape "$scan" --detector-shape "${side}x${side}" --dtype uint16)
-  raw8=$(rate "$np" "$dir/ref_u8.raw" --format raw --scan-shape "$scan" --detector-shape "${side}x${side}" --dtype uint8)
-  rawf=$(rate "$np" "$dir/scan_x${cols}_y${rows}.raw" --format raw --scan-shape "$scan" --detector-shape 128x128 --dtype float32 --frame-footer-bytes 1024)
-  row() { printf "| %s | %s | %d | %.2f | %.2f | %.2f |\n" "$1" "$2" "$np" "$3" "$4" "$(python3 -c "print($3 / $4)")"; }
-  row "mib (U16, big-endian)" uint16 "$(rate "$np" "$dir/scan.mib")" "$raw16"
-  row "dm4" uint16 "$(rate "$np" "$dir/scan.dm4")" "$raw16"
-  row "blo" uint8 "$(rate "$np" "$dir/scan.blo")" "$raw8"
-  row "empad" float32 "$(rate "$np" "$dir/empad.xml")" "$rawf"
-  row "bmp sequence (8-bit)" uint8 "$(rate "$np" "$dir/bmp" --scan-shape "$scan")" "$raw8"
-  row "tiff sequence (16-bit)" uint16 "$(rate "$np" "$dir/tif" --scan-shape "$scan")" "$raw16"
+  row "mib (U16, big-endian)" uint16 "$np" "$raw16" "$dir/scan.mib"
+  row "dm4" uint16 "$np" "$raw16" "$dir/scan.dm4"
+  row "blo" uint8 "$np" "$raw8" "$dir/scan.blo"
+  row "empad" float32 "$np" "$rawf" "$dir/empad.xml"
+  row "bmp sequence (8-bit)" uint8 "$np" "$raw8" "$dir/bmp" --scan-shape "$scan"
+  row "tiff sequence (16-bit)" uint16 "$np" "$raw16" "$dir/tif" --scan-shape "$scan"
 done

@@ -38,14 +38,17 @@ public enum BMPImage {
             guard entries <= 256 else { throw STEMError.field(path, "colours used", at: 46, expected: "<= 256", found: "\(entries)") }
             try r.seek(to: 14 + dibSize)
             var grey = [Float](repeating: 0, count: 256)
+            var identity = entries == 256
             for i in 0 ..< entries {
-                let bgr = Array(try r.take(4))
-                guard bgr[0] == bgr[1], bgr[1] == bgr[2] else {
-                    throw STEMError.unsupportedType(path: path, field: "palette entry \(i)", type: "colour (B,G,R) = (\(bgr[0]),\(bgr[1]),\(bgr[2])); stemrun reads grey patterns")
+                let v = try r.uint32(.little)
+                let (b, g, red) = (v & 0xFF, (v >> 8) & 0xFF, (v >> 16) & 0xFF)
+                guard b == g, g == red else {
+                    throw STEMError.unsupportedType(path: path, field: "palette entry \(i)", type: "colour (B,G,R) = (\(b),\(g),\(red)); stemrun reads grey patterns")
                 }
-                grey[i] = Float(bgr[2])
+                grey[i] = Float(red)
+                identity = identity && red == i
             }
-            palette = grey
+            palette = identity ? nil : grey  // an identity grey palette: the indices are the values
         case (16, 3):
             try r.seek(to: 14 + 40)
             let masks = (try r.uint32(.little), try r.uint32(.little), try r.uint32(.little))

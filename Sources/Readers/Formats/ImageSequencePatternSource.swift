@@ -17,7 +17,7 @@ enum PatternImageFile {
     static func describe(_ bytes: [UInt8], path: String) throws -> (DetectorShape, ElementType) {
         if bytes.starts(with: PNGImage.magic) { return try PNGImage.header(bytes, path: path) }
         let raster = try raster(bytes, path: path)
-        return (raster.detector, raster.palette != nil ? .uint8 : raster.elementType)
+        return (raster.detector, raster.elementType)
     }
 
     static func raster(_ bytes: [UInt8], path: String) throws -> RasterImage {

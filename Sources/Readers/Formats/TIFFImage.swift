@@ -3,6 +3,9 @@ import STEMCore
 /// Baseline TIFF patterns: the first image (IFD) of a classic TIFF, uncompressed, one sample per pixel,
 /// stored in strips; 8/16/32-bit unsigned or signed integers or 32/64-bit floats, either byte order.
 public enum TIFFImage {
+    /// The tags the parser reads; others are skipped.
+    static let usedTags: Set<Int> = [256, 257, 258, 259, 273, 277, 278, 279, 284, 322, 339]
+
     public static func isTIFF(_ head: [UInt8]) -> Bool {
         head.count >= 4 && ((head[0] == 0x49 && head[1] == 0x49 && head[2] == 42 && head[3] == 0)
             || (head[0] == 0x4D && head[1] == 0x4D && head[2] == 0 && head[3] == 42))
@@ -30,8 +33,7 @@ public enum TIFFImage {
             case 4, 9, 11: size = 4
             default: size = 8
             }
-            let wanted: Set<Int> = [256, 257, 258, 259, 273, 277, 278, 279, 284, 322, 339]
-            if wanted.contains(tag) {
+            if TIFFImage.usedTags.contains(tag) {
                 guard type == 3 || type == 4 || type == 1 else {
                     throw STEMError.field(path, "TIFF tag \(tag)", at: entryStart, expected: "a BYTE, SHORT or LONG value", found: "type \(type)")
                 }
