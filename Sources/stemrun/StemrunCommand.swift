@@ -7,7 +7,10 @@ struct Stemrun: ParsableCommand {
         commandName: "stemrun",
         abstract: "Distributed batch processing of 4D-STEM data on MPI.",
         version: StemrunVersion.string,
-        subcommands: [InfoCommand.self, SimulateCommand.self, VirtualCommand.self, RegisterCommand.self, BenchReadCommand.self, NMFCommand.self, OperandoCommand.self, ExportCommand.self, MatchCommand.self, RunCommand.self, CampaignCommand.self])
+        subcommands: [
+            InfoCommand.self, SimulateCommand.self, VirtualCommand.self, RegisterCommand.self, MatchCommand.self, NMFCommand.self,
+            OperandoCommand.self, ExportCommand.self, RunCommand.self, CampaignCommand.self, BenchReadCommand.self,
+        ])
 }
 
 enum StemrunVersion {
