@@ -23,7 +23,7 @@ public final class PatternRegistrar {
 
     private var work: [Float], background: [Float], subtracted: [Float], blurred: [Float], scratch: [Float]
     private var reconstructionScratch: [Float]
-    private var candidates: [Peak] = []
+    private var candidates: [Peak] = [], interiorPeaks: [Peak] = []
     private let blur: GaussianBlur
     private let reconstructionBlur: GaussianBlur?
     private let paraboloid: ParaboloidBackground
@@ -50,6 +50,7 @@ public final class PatternRegistrar {
         paraboloid = ParaboloidBackground(maxSide: max(shape.rows, shape.columns), radius: parameters.backgroundRadius)
         prominence = TopographicProminence(pixelCapacity: n)
         candidates.reserveCapacity(4096)
+        interiorPeaks.reserveCapacity(4096)
     }
 
     /// Pixels of one reconstructed pattern.
@@ -109,6 +110,7 @@ public final class PatternRegistrar {
             var minimum = Float.infinity
             for i in 0 ..< n { minimum = min(minimum, bl[i]) }
             var lowestCandidate = Float.infinity
+            interiorPeaks.removeAll(keepingCapacity: true)
             for y in 1 ..< h - 1 {
                 let r = bl.baseAddress! + y * w
                 for x in 1 ..< w - 1 {
@@ -117,6 +119,10 @@ public final class PatternRegistrar {
                     let u = r - w, d = r + w
                     if v < u[x - 1] || v < u[x] || v < u[x + 1] || v < d[x - 1] || v < d[x] || v < d[x + 1] { continue }
                     lowestCandidate = min(lowestCandidate, v)
+                    // A peak of the watershed: higher than its earlier neighbours (ties go to the lower index).
+                    if v > u[x - 1] && v > u[x] && v > u[x + 1] && v > r[x - 1] {
+                        interiorPeaks.append(Peak(index: y * w + x, value: v, prominence: threshold, saddleFound: true))
+                    }
                 }
             }
             if !p.excludeEdgeMaxima { // border pixels can be maxima too
@@ -133,7 +139,29 @@ public final class PatternRegistrar {
                 }
             }
             candidates.removeAll(keepingCapacity: true)
-            if lowestCandidate.isFinite {
+            // Fast exact path: test the interior peaks one by one, highest first, by a bounded fill
+            // (`TopographicProminence.isProminent`); the full watershed runs only when the fills exceed their
+            // budget (or edge maxima are allowed, or the threshold is not positive). Both accept the same peaks.
+            var decided = false
+            if lowestCandidate.isFinite && p.excludeEdgeMaxima && threshold > 0 && threshold.isFinite {
+                let floor = lowestCandidate - threshold
+                var budget = n / 4
+                decided = true
+                interiorPeaks.sort { $0.value > $1.value || ($0.value == $1.value && $0.index < $1.index) }
+                for pk in interiorPeaks {
+                    guard let prominent = prominence.isProminent(cbl, width: w, height: h, peak: pk.index,
+                                                                 threshold: threshold, floor: floor, budget: &budget)
+                    else { decided = false; break }
+                    if !prominent
+                        || prominence.regionTouchesEdge(cbl, width: w, height: h, peak: pk.index, threshold: threshold) {
+                        continue
+                    }
+                    candidates.append(pk)
+                    if candidates.count == p.maxSpots { break }
+                }
+                if !decided { candidates.removeAll(keepingCapacity: true) }
+            }
+            if lowestCandidate.isFinite && !decided {
                 let peaks = prominence.compute(cbl, width: w, height: h, floor: lowestCandidate - threshold)
                 for pk in peaks where pk.prominence > 0 && pk.value - minimum >= threshold
                     && (pk.saddleFound ? pk.prominence >= threshold : pk.value >= lowestCandidate) {
