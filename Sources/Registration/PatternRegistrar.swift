@@ -73,13 +73,8 @@ public final class PatternRegistrar {
         blurred.withUnsafeMutableBufferPointer { bl in
         scratch.withUnsafeMutableBufferPointer { tmp in
             // Sanitise: non-finite values count as zero; find the dynamic range.
-            var lo = Float.infinity, hi = -Float.infinity
-            for i in 0 ..< n {
-                var v = pattern[i]
-                if !v.isFinite { v = 0; invalid += 1 }
-                work[i] = v
-                lo = min(lo, v); hi = max(hi, v)
-            }
+            let (lo, hi, bad) = Self.sanitise(pattern.baseAddress!, into: work.baseAddress!, count: n)
+            invalid = bad
             let range = hi - lo
             let grey: Float = p.greyLevelScale == .absolute ? 1 : (range.isFinite && range > 0 ? range / 255 : 0)
             let cwork = UnsafeBufferPointer(work)
@@ -96,7 +91,8 @@ public final class PatternRegistrar {
             if p.backgroundSubtraction {
                 let c = grey / (2 * p.backgroundRadius)
                 paraboloid.subtract(UnsafeBufferPointer(bl), width: w, height: h, curvature: c, background: bg, into: bl)
-                for i in 0 ..< n { sub[i] = work[i] - bg[i] }
+                let s = sub.baseAddress!, wk = work.baseAddress!, b = bg.baseAddress!
+                for i in 0 ..< n { s[i] = wk[i] - b[i] }
             } else {
                 let m = lo.isFinite ? lo : 0
                 for i in 0 ..< n { sub[i] = work[i] - m; bl[i] -= m }
@@ -107,8 +103,7 @@ public final class PatternRegistrar {
             maps.noise = noise
             maps.threshold = threshold
             // Candidate maxima: 3 x 3 (non-strict) local maxima at least `threshold` above the minimum.
-            var minimum = Float.infinity
-            for i in 0 ..< n { minimum = min(minimum, bl[i]) }
+            let minimum = Self.minimum(UnsafePointer(bl.baseAddress!), count: n)
             var lowestCandidate = Float.infinity
             interiorPeaks.removeAll(keepingCapacity: true)
             for y in 1 ..< h - 1 {
@@ -225,6 +220,46 @@ public final class PatternRegistrar {
             }
         }
         return PatternRegistration(spotRange: range, maps: maps, invalidPixels: invalid)
+    }
+
+    /// Copies `count` values with NaN and infinities replaced by zero; returns their minimum, maximum and the
+    /// number replaced (eight lanes at a time).
+    static func sanitise(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int)
+        -> (lo: Float, hi: Float, invalid: Int) {
+        var lo8 = SIMD8<Float>(repeating: .infinity), hi8 = SIMD8<Float>(repeating: -.infinity)
+        var bad8 = SIMD8<Int32>(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+            let nonFinite = (unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF) .>= 0x7F80_0000
+            let u = v.replacing(with: 0, where: nonFinite)
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: u, as: SIMD8<Float>.self)
+            lo8 = pointwiseMin(lo8, u); hi8 = pointwiseMax(hi8, u)
+            bad8 &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: nonFinite)
+            i += 8
+        }
+        var lo = lo8.min(), hi = hi8.max(), bad = Int(bad8.wrappedSum())
+        while i < n {
+            var v = src[i]
+            if !v.isFinite { v = 0; bad += 1 }
+            dst[i] = v
+            lo = min(lo, v); hi = max(hi, v)
+            i += 1
+        }
+        return (lo, hi, bad)
+    }
+
+    /// Minimum of `count` NaN-free values (+infinity when empty).
+    static func minimum(_ p: UnsafePointer<Float>, count n: Int) -> Float {
+        var m8 = SIMD8<Float>(repeating: .infinity)
+        var i = 0
+        while i + 8 <= n {
+            m8 = pointwiseMin(m8, UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self))
+            i += 8
+        }
+        var m = m8.min()
+        while i < n { m = min(m, p[i]); i += 1 }
+        return m
     }
 
     /// Sorts peaks by the distance of their pixel centres to the image centre (W/2, H/2), ties by index.
