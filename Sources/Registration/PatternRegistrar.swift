@@ -223,43 +223,48 @@ public final class PatternRegistrar {
     }
 
     /// Copies `count` values with NaN and infinities replaced by zero; returns their minimum, maximum and the
-    /// number replaced (eight lanes at a time).
+    /// number replaced (four independent accumulators, branch-free).
     static func sanitise(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int)
         -> (lo: Float, hi: Float, invalid: Int) {
-        var lo8 = SIMD8<Float>(repeating: .infinity), hi8 = SIMD8<Float>(repeating: -.infinity)
-        var bad8 = SIMD8<Int32>(repeating: 0)
-        var i = 0
-        while i + 8 <= n {
-            let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
-            let nonFinite = (unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF) .>= 0x7F80_0000
-            let u = v.replacing(with: 0, where: nonFinite)
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: u, as: SIMD8<Float>.self)
-            lo8 = pointwiseMin(lo8, u); hi8 = pointwiseMax(hi8, u)
-            bad8 &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: nonFinite)
-            i += 8
+        var lo = (Float.infinity, Float.infinity, Float.infinity, Float.infinity)
+        var hi = (-Float.infinity, -Float.infinity, -Float.infinity, -Float.infinity)
+        var bad = 0
+        @inline(__always) func clean(_ v: Float, _ bad: inout Int) -> Float {
+            let ok = v.isFinite
+            bad &+= ok ? 0 : 1
+            return ok ? v : 0
         }
-        var lo = lo8.min(), hi = hi8.max(), bad = Int(bad8.wrappedSum())
+        var i = 0
+        while i + 4 <= n {
+            let a = clean(src[i], &bad), b = clean(src[i + 1], &bad)
+            let c = clean(src[i + 2], &bad), d = clean(src[i + 3], &bad)
+            dst[i] = a; dst[i + 1] = b; dst[i + 2] = c; dst[i + 3] = d
+            lo.0 = a < lo.0 ? a : lo.0; lo.1 = b < lo.1 ? b : lo.1; lo.2 = c < lo.2 ? c : lo.2; lo.3 = d < lo.3 ? d : lo.3
+            hi.0 = a > hi.0 ? a : hi.0; hi.1 = b > hi.1 ? b : hi.1; hi.2 = c > hi.2 ? c : hi.2; hi.3 = d > hi.3 ? d : hi.3
+            i += 4
+        }
+        var l = min(min(lo.0, lo.1), min(lo.2, lo.3)), h = max(max(hi.0, hi.1), max(hi.2, hi.3))
         while i < n {
-            var v = src[i]
-            if !v.isFinite { v = 0; bad += 1 }
+            let v = clean(src[i], &bad)
             dst[i] = v
-            lo = min(lo, v); hi = max(hi, v)
+            l = min(l, v); h = max(h, v)
             i += 1
         }
-        return (lo, hi, bad)
+        return (l, h, bad)
     }
 
-    /// Minimum of `count` NaN-free values (+infinity when empty).
+    /// Minimum of `count` NaN-free values (+infinity when empty; four independent accumulators).
     static func minimum(_ p: UnsafePointer<Float>, count n: Int) -> Float {
-        var m8 = SIMD8<Float>(repeating: .infinity)
+        var m = (Float.infinity, Float.infinity, Float.infinity, Float.infinity)
         var i = 0
-        while i + 8 <= n {
-            m8 = pointwiseMin(m8, UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self))
-            i += 8
+        while i + 4 <= n {
+            let a = p[i], b = p[i + 1], c = p[i + 2], d = p[i + 3]
+            m.0 = a < m.0 ? a : m.0; m.1 = b < m.1 ? b : m.1; m.2 = c < m.2 ? c : m.2; m.3 = d < m.3 ? d : m.3
+            i += 4
         }
-        var m = m8.min()
-        while i < n { m = min(m, p[i]); i += 1 }
-        return m
+        var r = min(min(m.0, m.1), min(m.2, m.3))
+        while i < n { r = min(r, p[i]); i += 1 }
+        return r
     }
 
     /// Sorts peaks by the distance of their pixel centres to the image centre (W/2, H/2), ties by index.
