@@ -15,7 +15,7 @@ public final class ParaboloidBackground {
     private let capacity: Int
     private let line: UnsafeMutablePointer<Double>, out: UnsafeMutablePointer<Double>, z: UnsafeMutablePointer<Double>
     private let v: UnsafeMutablePointer<Int>
-    private let small: UnsafeMutablePointer<Float>
+    private let small: UnsafeMutablePointer<Float>, rowTop: UnsafeMutablePointer<Float>, rowBottom: UnsafeMutablePointer<Float>
     /// Shrink factor of the background estimate (ImageJ's rolling-ball rule for the radius).
     public let shrinkFactor: Int
 
@@ -26,13 +26,15 @@ public final class ParaboloidBackground {
         capacity = n
         small = .allocate(capacity: n * n)
         line = .allocate(capacity: n)
+        rowTop = .allocate(capacity: n)
+        rowBottom = .allocate(capacity: n)
         out = .allocate(capacity: n)
         z = .allocate(capacity: n + 1)
         v = .allocate(capacity: n)
     }
 
     deinit {
-        small.deallocate(); line.deallocate(); out.deallocate(); z.deallocate(); v.deallocate()
+        small.deallocate(); rowTop.deallocate(); rowBottom.deallocate(); line.deallocate(); out.deallocate(); z.deallocate(); v.deallocate()
     }
 
     /// Writes `image - opening(image)` into `destination` (may alias `image`); `opening` receives the
@@ -82,6 +84,7 @@ public final class ParaboloidBackground {
             Self.pass(sp, count: sh, stride: sw, lines: sw, lineStride: 1, c: c, dilate: true, b)
             if f == 1 {
                 bg.update(from: sp, count: n)
+                Self.clampAndSubtract(image.baseAddress!, bg, destination.baseAddress!, count: n)
             } else {
                 // Bilinear enlargement: small pixel k is centred at full-resolution index (k + 0.5) f - 0.5.
                 let inv = 1 / Float(f)
@@ -91,22 +94,44 @@ public final class ParaboloidBackground {
                     v[x] = x0
                     line[x] = Double(fx - Float(x0))
                 }
+                // Small rows interpolated along x once (cached while consecutive output rows share them), then
+                // blended along y row by row (same arithmetic per pixel as interpolating each pixel directly).
+                let top = rowTop, bottom = rowBottom
+                var cached = (-1, -1)
+                @inline(__always) func expand(_ k: Int, into out: UnsafeMutablePointer<Float>) {
+                    let r = sp + k * sw
+                    for x in 0 ..< width {
+                        let x0 = v[x], x1 = min(x0 + 1, sw - 1), tx = Float(line[x])
+                        out[x] = r[x0] + tx * (r[x1] - r[x0])
+                    }
+                }
                 for y in 0 ..< height {
                     let fy = max(0, min(Float(sh - 1), (Float(y) + 0.5) * inv - 0.5))
                     let y0 = Int(fy), y1 = min(y0 + 1, sh - 1), ty = fy - Float(y0)
-                    let r0 = sp + y0 * sw, r1 = sp + y1 * sw, dst = bg + y * width
-                    for x in 0 ..< width {
-                        let x0 = v[x], x1 = min(x0 + 1, sw - 1), tx = Float(line[x])
-                        let top = r0[x0] + tx * (r0[x1] - r0[x0]), bottom = r1[x0] + tx * (r1[x1] - r1[x0])
-                        dst[x] = top + ty * (bottom - top)
+                    if cached != (y0, y1) {
+                        if cached.1 == y0 { top.update(from: bottom, count: width) } else { expand(y0, into: top) }
+                        expand(y1, into: bottom)
+                        cached = (y0, y1)
                     }
+                    let dst = bg + y * width
+                    for x in 0 ..< width { dst[x] = top[x] + ty * (bottom[x] - top[x]) }
+                    Self.clampAndSubtract(image.baseAddress! + y * width, dst, destination.baseAddress! + y * width,
+                                          count: width)
                 }
             }
         }
+    }
+
+    /// `background = min(background, image)` (the background never exceeds the image), `destination = image -
+    /// background`; `destination` may alias `image`.
+    @inline(__always)
+    static func clampAndSubtract(_ image: UnsafePointer<Float>, _ bg: UnsafeMutablePointer<Float>,
+                                 _ destination: UnsafeMutablePointer<Float>, count n: Int) {
         for i in 0 ..< n {
-            let b = min(bg[i], image[i]) // the background never exceeds the image
+            let v = image[i]
+            let b = min(bg[i], v)
             bg[i] = b
-            destination[i] = image[i] - b
+            destination[i] = v - b
         }
     }
 
