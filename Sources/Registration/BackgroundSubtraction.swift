@@ -161,17 +161,17 @@ public final class ParaboloidBackground {
         z[1] = .infinity
         if n > 1 {
             for q in 1 ..< n {
-                let fq = f[q] + Double(q * q)
+                let fq = f[q] + Double(q &* q)
                 var s: Double
                 repeat {
                     let vk = v[k]
-                    s = (fq - (f[vk] + Double(vk * vk))) / Double(2 * (q - vk))
-                    if s <= z[k] && k > 0 { k -= 1 } else { break }
+                    s = (fq - (f[vk] + Double(vk &* vk))) / Double(2 &* (q &- vk))
+                    if s <= z[k] && k > 0 { k &-= 1 } else { break }
                 } while true
                 if s <= z[k] { // k == 0 and the new parabola dominates everywhere
                     v[0] = q; z[0] = -.infinity; z[1] = .infinity
                 } else {
-                    k += 1
+                    k &+= 1
                     v[k] = q
                     z[k] = s
                     z[k + 1] = .infinity
@@ -180,8 +180,8 @@ public final class ParaboloidBackground {
         }
         k = 0
         for p in 0 ..< n {
-            while z[k + 1] < Double(p) { k += 1 }
-            let d = Double(p - v[k])
+            while z[k &+ 1] < Double(p) { k &+= 1 }
+            let d = Double(p &- v[k])
             out[p] = d * d + f[v[k]]
         }
     }

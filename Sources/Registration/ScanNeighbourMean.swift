@@ -8,6 +8,9 @@ import STEMCore
 /// row just above the first one (nil at the top of the scan), `haloBelow` the row just below the last one
 /// (nil at the bottom). The output covers exactly the `rowCount` rows.
 public enum ScanNeighbourMean {
+    /// Pixels summed at a time (16 KiB of output).
+    static let block = 4096
+
     public static func apply(rows: UnsafeBufferPointer<Float>, rowCount: Int, columns: Int, pixelCount: Int,
                              haloAbove: UnsafeBufferPointer<Float>?, haloBelow: UnsafeBufferPointer<Float>?,
                              into destination: UnsafeMutableBufferPointer<Float>) throws {
@@ -44,13 +47,19 @@ public enum ScanNeighbourMean {
                 }
                 let d = out + (r * columns + c) * pixelCount
                 let inv = 1 / Float(n)
-                let s0 = sources[0]
-                for i in 0 ..< pixelCount { d[i] = s0[i] }
-                for k in 1 ..< n {
-                    let s = sources[k]
-                    for i in 0 ..< pixelCount { d[i] += s[i] }
+                // In blocks that stay in L1 while the neighbours are added (same sum order per pixel).
+                var start = 0
+                while start < pixelCount {
+                    let end = min(start + Self.block, pixelCount)
+                    let s0 = sources[0]
+                    for i in start ..< end { d[i] = s0[i] }
+                    for k in 1 ..< n {
+                        let s = sources[k]
+                        for i in start ..< end { d[i] += s[i] }
+                    }
+                    for i in start ..< end { d[i] *= inv }
+                    start = end
                 }
-                for i in 0 ..< pixelCount { d[i] *= inv }
             }
         }
     }
