@@ -98,7 +98,25 @@ done
 head -c 3000 "$W/sim0.h5" > "$W/broken.h5"
 check "simulated datasets written" test -s "$W/sim3.h5"
 printf 'schema_version = 1\n[virtual]\n' > "$W/pipeline.toml"
-printf 'schema_version = 1\n[input]\npath = "sim0.h5"\n[output]\nfolder = "run-out"\n[virtual]\n' > "$W/run.toml"
+# The run job: the whole pipeline (small NMF sweep so the job takes seconds).
+cat > "$W/run.toml" <<'TOML'
+schema_version = 1
+[input]
+path = "sim0.h5"
+[output]
+folder = "run-out"
+[virtual]
+[register]
+reconstruction = false
+[match]
+step = 4.0
+[nmf]
+k_range = [2, 3]
+k = 2
+max_iterations = 50
+loss_iterations = 20
+restarts = 0
+TOML
 printf 'name,input\nd0,sim1.h5\nd1,sim2.h5\nbroken,broken.h5\nd2,sim3.h5\n' > "$W/campaign.csv"
 
 export STEMRUN=$BIN
@@ -124,6 +142,10 @@ check "run job exit code 0:0" test "$(job_exit "$RUN")" = 0:0
 check "run job in jobcomp file as COMPLETED" grep -q "JobId=$RUN .*JobState=COMPLETED" "$S/jobcomp.txt"
 check "run: result.h5 complete" bash -c "h5dump -a /complete '$W/run-out/result.h5' | grep -q '(0): 1'"
 check "run: bright-field map through result.h5" bash -c "h5dump -d /virtual/bright_field '$W/run-out/result.h5' | grep -q 'DATASPACE  SIMPLE { ( 16, 16 )'"
+for d in /registration/maps/spot_count /matching/phase /nmf/raw/labels; do
+  check "run: $d through result.h5" bash -c "h5dump -H -d $d '$W/run-out/result.h5' | grep -q 'DATASPACE  SIMPLE { ( 16, 16 )'"
+done
+check "run: four stages computed under srun" grep -q "4 stage(s) computed (virtual, register, match, nmf)" "$W/run-$RUN.out"
 check "run: report.html written" test -s "$W/run-out/report.html"
 check "run: pipeline.json complete" grep -q '"complete" : true' "$W/run-out/pipeline.json"
 check "run: 2 ranks under srun" grep -q '"ranks" : 2' "$W/run-out/pipeline.json"

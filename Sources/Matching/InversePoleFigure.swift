@@ -6,13 +6,26 @@ import Foundation
 ///
 /// Sectors and corner colours (crystal Cartesian frame of `UnitCell`, x ∥ a, z ∥ c*):
 /// - cubic (m-3m): z ≥ x ≥ y ≥ 0, [001] red, [101] green, [111] blue (the usual TSL/orix key);
-/// - hexagonal (6/mmm) and trigonal (folded with the hexagonal key): polar angle θ from [0001] in 0…90°, azimuth ψ
-///   folded into 0…30°: [0001] red, [2-1-10] (ψ = 0, ∥ a) green, [10-10] (ψ = 30°) blue;
+/// - hexagonal (6/mmm) and trigonal (folded with the hexagonal key): azimuth ψ folded into 0…30°, upper
+///   hemisphere: [0001] red, [2-1-10] (ψ = 0, ∥ a) green, [10-10] (ψ = 30°) blue;
 /// - tetragonal (4/mmm): ψ folded into 0…45°: [001] red, [100] green, [110] blue;
 /// - orthorhombic, monoclinic, triclinic (mmm key): |x|, |y|, |z|: [001] red, [100] green, [010] blue.
-/// Colours are the sector's barycentric weights scaled so the largest channel is 1.
+/// Colours are the barycentric weights of the direction in the sector's corners, scaled so the largest is 1.
+///
+/// The holohedral classes use the same corners as the Crystallography target's key
+/// (`PointGroup.inversePoleFigureColor`), which `colour(_:symmetry:)` uses for -3m.
 public enum InversePoleFigure {
     public typealias RGB = (Float, Float, Float)
+
+    /// The IPF colour of `orientation` for a phase of point group `symmetry`, looking along `sampleDirection`.
+    public static func colour(_ orientation: Orientation, symmetry: PointGroup,
+                              sampleDirection: Vector3 = Vector3(0, 0, 1)) -> RGB {
+        let d = orientation.toCrystal(normalized(sampleDirection))
+        // 32 (-3m) has its own triangle in the Crystallography key; for the other holohedral groups the system
+        // scheme gives the same colours (IPFAgreementTests) without rebuilding the triangle per call.
+        if symmetry.name == "32", let c = symmetry.inversePoleFigureColor(d) { return (Float(c.red), Float(c.green), Float(c.blue)) }
+        return colour(crystalDirection: d, system: symmetry.system)
+    }
 
     /// The IPF colour of `orientation` for `system`, looking along `sampleDirection`.
     public static func colour(_ orientation: Orientation, system: CrystalSystem,
@@ -28,10 +41,9 @@ public enum InversePoleFigure {
         case .cubic:
             r = v.z - v.x; g = (v.x - v.y) * 2.0.squareRoot(); b = v.y * 3.0.squareRoot()
         case .hexagonal, .trigonal, .tetragonal:
-            let theta = acos(max(-1, min(1, v.z))) / (Double.pi / 2)
+            // Barycentric in the corners [0001], a (ψ = 0) and the direction at ψ = wedge in the basal plane.
             let wedge = system == .tetragonal ? Double.pi / 4 : Double.pi / 6
-            let psi = theta > 1e-9 ? atan2(v.y, v.x) / wedge : 0
-            r = 1 - theta; g = theta * (1 - psi); b = theta * psi
+            b = v.y / sin(wedge); g = v.x - b * cos(wedge); r = v.z
         case .orthorhombic, .monoclinic, .triclinic:
             r = v.z; g = v.x; b = v.y
         }

@@ -50,6 +50,9 @@ public struct MatchingParameters: Sendable, Hashable {
     public var refine: Bool
     /// Templates that survive the coarse pass (a pass on 4× coarser angles); 0 disables pruning.
     public var coarseCandidates: Int
+    /// Before the coarse pass, keep only this fraction of each phase's templates, ranked by the rotation-invariant
+    /// score Σ_j T_j R(r_j) / ‖T‖ with R the pattern's radial profile (pyxem's pruning idea); 0 or 1: no radial stage.
+    public var radialKeepFraction: Double = 0
 
     public init(angularBins: Int = 360, scaling: IntensityScaling = .gamma(0.5), subtractRadialMean: Bool = true, smoothPolar: Bool = true,
                 normalisation: CorrelationNormalisation = .pattern, centre: PatternCentre, topN: Int = 5,
@@ -79,6 +82,9 @@ public struct MatchingParameters: Sendable, Hashable {
         }
         guard reliabilityMinimumAngle > 0, reliabilityMinimumAngle < 90 else {
             throw MatchingError.invalidParameter(name: "reliabilityMinimumAngle", value: "\(reliabilityMinimumAngle)", expected: "0 ... 90 degrees")
+        }
+        guard radialKeepFraction >= 0, radialKeepFraction <= 1 else {
+            throw MatchingError.invalidParameter(name: "radialKeepFraction", value: "\(radialKeepFraction)", expected: "0 ... 1")
         }
         guard coarseCandidates >= 0 else {
             throw MatchingError.invalidParameter(name: "coarseCandidates", value: "\(coarseCandidates)", expected: "≥ 0")

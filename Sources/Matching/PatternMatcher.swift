@@ -17,6 +17,8 @@ public struct PatternMatcher: Sendable {
     let fine: PolarTemplates
     let coarse: PolarTemplates
     let builder: TemplateLibraryBuilder?
+    /// Template index ranges of each phase (templates are stored phase after phase).
+    let phaseRanges: [Range<Int>]
 
     /// `builder` (the one the library came from, or one built with the same phases and parameters) is needed
     /// only for `refine`.
@@ -36,21 +38,45 @@ public struct PatternMatcher: Sendable {
                                    maximumRadius: Int(lp.maximumRadius.rounded(.up)), angularBins: parameters.angularBins)
         fine = PolarTemplates(library: library, transform: transform, angularBins: parameters.angularBins)
         coarse = PolarTemplates(library: library, transform: transform, angularBins: parameters.angularBins / 4)
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for p in 0 ..< library.phases.count {
+            var end = start
+            while end < library.count && library.templatePhase[end] == Int32(p) { end += 1 }
+            ranges.append(start ..< end)
+            start = end
+        }
+        guard start == library.count else {
+            throw MatchingError.corruptLibrary(detail: "templates are not grouped phase after phase")
+        }
+        phaseRanges = ranges
     }
 
-    /// Scratch buffers of one thread.
+    /// Scratch buffers of one thread. The per-template arrays are raw buffers: the hot loops index them without
+    /// exclusivity or uniqueness checks.
     public final class Workspace {
         var polar: [Float], polarSquared: [Float], coarsePolar: [Float], coarseSquared: [Float]
-        var score: [Float], score2: [Float], bestQ: [Float], bestK: [Int32], evaluated: [Bool]
+        var score: [Float], score2: [Float]
+        let bestQ: UnsafeMutablePointer<Float>, coarseQ: UnsafeMutablePointer<Float>
+        let bestK: UnsafeMutablePointer<Int32>
+        let evaluated: UnsafeMutablePointer<Bool>
+        var selection: [Float] = []
+        let templates: Int
 
         public init(for matcher: PatternMatcher) {
             let size = matcher.transform.outputCount, n = matcher.parameters.angularBins
             polar = [Float](repeating: 0, count: size); polarSquared = polar
             coarsePolar = [Float](repeating: 0, count: size / 4); coarseSquared = coarsePolar
             score = [Float](repeating: 0, count: n); score2 = score
-            bestQ = [Float](repeating: 0, count: matcher.library.count)
-            bestK = [Int32](repeating: 0, count: matcher.library.count)
-            evaluated = [Bool](repeating: false, count: matcher.library.count)
+            templates = matcher.library.count
+            bestQ = .allocate(capacity: templates); bestQ.initialize(repeating: 0, count: templates)
+            coarseQ = .allocate(capacity: templates); coarseQ.initialize(repeating: 0, count: templates)
+            bestK = .allocate(capacity: templates); bestK.initialize(repeating: 0, count: templates)
+            evaluated = .allocate(capacity: templates); evaluated.initialize(repeating: false, count: templates)
+        }
+
+        deinit {
+            bestQ.deallocate(); coarseQ.deallocate(); bestK.deallocate(); evaluated.deallocate()
         }
     }
 
@@ -284,6 +310,23 @@ public struct PatternMatcher: Sendable {
                            centreX: cx, centreY: cy)
     }
 
+    /// The k-th largest value (1-based) of `v` by Hoare's selection; reorders `v`.
+    static func kthLargest(_ v: inout [Float], k: Int) -> Float {
+        var lo = 0, hi = v.count - 1
+        let target = k - 1
+        while lo < hi {
+            let pivot = v[(lo + hi) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while v[i] > pivot { i += 1 }
+                while v[j] < pivot { j -= 1 }
+                if i <= j { v.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if target <= j { hi = j } else if target >= i { lo = i } else { break }
+        }
+        return v[target]
+    }
+
     /// The pruning pass: correlation on a 4× coarser angular grid (max-pooled polar image), then the best
     /// `coarseCandidates` templates of each phase are marked for the fine pass.
     private func coarsePass(ws: Workspace, patternNorm: Float) {
@@ -304,7 +347,37 @@ public struct PatternMatcher: Sendable {
             }
         }
         let T = library.count
-        var coarseQ = [Float](repeating: 0, count: T)
+        let coarseQ = ws.coarseQ
+        // Optional radial stage: rank templates by Σ_j T_j R(r_j) / ‖T‖ and keep a fraction per phase.
+        let fraction = parameters.radialKeepFraction
+        let radial = fraction > 0 && fraction < 1
+        if radial {
+            var profile = [Float](repeating: 0, count: transform.radialBins)
+            for r in 0 ..< transform.radialBins {
+                var sum: Float = 0
+                for c in 0 ..< nc { sum += ws.coarsePolar[r * 2 * nc + c] }
+                profile[r] = sum
+            }
+            let stride = 2 * nc
+            for t in 0 ..< T {
+                var score: Float = 0
+                for j in Int(coarse.start[t]) ..< Int(coarse.start[t + 1]) {
+                    score += coarse.weight[j] * profile[Int(coarse.offset[j]) / stride]
+                }
+                coarseQ[t] = coarse.norm[t] > 0 ? score / coarse.norm[t] : 0
+            }
+            for range in phaseRanges {
+                let keep = max(parameters.coarseCandidates, Int((fraction * Double(range.count)).rounded(.up)))
+                if range.count <= keep {
+                    for t in range { ws.evaluated[t] = true }
+                    continue
+                }
+                ws.selection.removeAll(keepingCapacity: true)
+                for t in range { ws.selection.append(coarseQ[t]) }
+                let cut = Self.kthLargest(&ws.selection, k: keep)
+                for t in range { ws.evaluated[t] = coarseQ[t] >= cut }
+            }
+        }
         coarse.start.withUnsafeBufferPointer { start in
             coarse.offset.withUnsafeBufferPointer { off in
                 coarse.weight.withUnsafeBufferPointer { wt in
@@ -315,7 +388,8 @@ public struct PatternMatcher: Sendable {
                                     for t in 0 ..< T {
                                         let spots = Int(start[t]) ..< Int(start[t + 1])
                                         let tn = coarse.norm[t]
-                                        guard !spots.isEmpty, tn > 0 else { continue }
+                                        if radial && !ws.evaluated[t] { coarseQ[t] = -1; continue }
+                                        guard !spots.isEmpty, tn > 0 else { coarseQ[t] = 0; continue }
                                         PolarCorrelation.rotationScores(spots: spots, offset: off.baseAddress!, weight: wt.baseAddress!,
                                                                         polar: polar.baseAddress!, n: nc, into: score.baseAddress!)
                                         var best: Float = 0
@@ -324,7 +398,7 @@ public struct PatternMatcher: Sendable {
                                                                          polarSquared: polar2.baseAddress!, n: nc, into: score2.baseAddress!)
                                             for k in 0 ..< nc where score2[k] > 0 { best = max(best, score[k] / (score2[k].squareRoot() * tn)) }
                                         } else {
-                                            best = PolarCorrelation.argmax(score.baseAddress!, n: nc).value / (patternNorm * tn)
+                                            best = PolarCorrelation.maximum(score.baseAddress!, n: nc) / (patternNorm * tn)
                                         }
                                         coarseQ[t] = best
                                     }
@@ -335,14 +409,19 @@ public struct PatternMatcher: Sendable {
                 }
             }
         }
-        // Per phase, keep the best `coarseCandidates`.
-        for t in 0 ..< T { ws.evaluated[t] = false }
-        var byPhase = [[Int]](repeating: [], count: library.phases.count)
-        for t in 0 ..< T { byPhase[Int(library.templatePhase[t])].append(t) }
-        for list in byPhase {
-            let chosen = list.count <= parameters.coarseCandidates ? list
-                : Array(list.sorted { coarseQ[$0] > coarseQ[$1] }.prefix(parameters.coarseCandidates))
-            for t in chosen { ws.evaluated[t] = true }
+        // Per phase, keep the best `coarseCandidates`: the K-th largest coarse Q by selection, then every template
+        // at or above it (ties may keep a few more).
+        let K = parameters.coarseCandidates
+        for (p, range) in phaseRanges.enumerated() {
+            _ = p
+            if range.count <= K {
+                for t in range { ws.evaluated[t] = true }
+                continue
+            }
+            ws.selection.removeAll(keepingCapacity: true)
+            for t in range { ws.selection.append(coarseQ[t]) }
+            let cut = Self.kthLargest(&ws.selection, k: K)
+            for t in range { ws.evaluated[t] = coarseQ[t] >= cut }
         }
     }
 }

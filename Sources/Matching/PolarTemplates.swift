@@ -82,15 +82,21 @@ enum PolarCorrelation {
     /// enter the candidate list).
     @inline(__always)
     static func maximum(_ score: UnsafePointer<Float>, n: Int) -> Float {
-        var best = SIMD8<Float>(repeating: -.infinity)
+        // Eight independent running maxima (the generic SIMD `pointwiseMax` is not specialised here).
+        var m0 = -Float.infinity, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0
         var k = 0
         while k + 8 <= n {
-            best = pointwiseMax(best, UnsafeRawPointer(score + k).loadUnaligned(as: SIMD8<Float>.self))
+            let p = score + k
+            m0 = p[0] > m0 ? p[0] : m0; m1 = p[1] > m1 ? p[1] : m1
+            m2 = p[2] > m2 ? p[2] : m2; m3 = p[3] > m3 ? p[3] : m3
+            m4 = p[4] > m4 ? p[4] : m4; m5 = p[5] > m5 ? p[5] : m5
+            m6 = p[6] > m6 ? p[6] : m6; m7 = p[7] > m7 ? p[7] : m7
             k += 8
         }
-        var value = best.max()
-        while k < n { value = max(value, score[k]); k += 1 }
-        return value
+        while k < n { m0 = score[k] > m0 ? score[k] : m0; k += 1 }
+        let a = m0 > m1 ? m0 : m1, b = m2 > m3 ? m2 : m3, c = m4 > m5 ? m4 : m5, d = m6 > m7 ? m6 : m7
+        let e = a > b ? a : b, f = c > d ? c : d
+        return e > f ? e : f
     }
 
     /// First index of `value` in `score[0 ..< n]`.

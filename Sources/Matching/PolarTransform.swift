@@ -37,36 +37,42 @@ public struct PolarTransform: Sendable {
         let fx = Float(cx), fy = Float(cy)
         let gamma: Float
         switch scaling { case let .gamma(g): gamma = Float(g); default: gamma = 1 }
-        cosines.withUnsafeBufferPointer { cs in
-            sines.withUnsafeBufferPointer { sn in
-                for ri in 0 ..< radialBins {
-                    let r = Float(minimumRadius + ri)
-                    let row = out.baseAddress! + ri * stride
-                    var sum: Float = 0
-                    for a in 0 ..< n {
-                        let x = fx + r * cs[a], y = fy + r * sn[a]
-                        let x0 = Int(x.rounded(.down)), y0 = Int(y.rounded(.down))
-                        var v: Float = 0
-                        if x0 >= 0, y0 >= 0, x0 + 1 < cols, y0 + 1 < rows {
-                            let tx = x - Float(x0), ty = y - Float(y0)
-                            let p = y0 * cols + x0
-                            let a00 = Self.clean(pattern[p]), a01 = Self.clean(pattern[p + 1])
-                            let a10 = Self.clean(pattern[p + cols]), a11 = Self.clean(pattern[p + cols + 1])
-                            v = (a00 * (1 - tx) + a01 * tx) * (1 - ty) + (a10 * (1 - tx) + a11 * tx) * ty
+        // Non-finite and negative values count as 0: clean the pattern once, then sample without checks.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * cols) { clean in
+            for i in 0 ..< rows * cols { clean[i] = Self.clean(pattern[i]) }
+            let px = UnsafePointer(clean.baseAddress!)
+            cosines.withUnsafeBufferPointer { cs in
+                sines.withUnsafeBufferPointer { sn in
+                    for ri in 0 ..< radialBins {
+                        let r = Float(minimumRadius + ri)
+                        let row = out.baseAddress! + ri * stride
+                        var sum: Float = 0
+                        for a in 0 ..< n {
+                            let x = fx + r * cs[a], y = fy + r * sn[a]
+                            var v: Float = 0
+                            // x, y ≥ 0 here, so truncation is the floor.
+                            if x >= 0, y >= 0 {
+                                let x0 = Int(x), y0 = Int(y)
+                                if x0 + 1 < cols, y0 + 1 < rows {
+                                    let tx = x - Float(x0), ty = y - Float(y0)
+                                    let p = px + (y0 * cols + x0)
+                                    v = (p[0] * (1 - tx) + p[1] * tx) * (1 - ty) + (p[cols] * (1 - tx) + p[cols + 1] * tx) * ty
+                                }
+                            }
+                            switch scaling {
+                            case .linear: break
+                            case .gamma: v = v > 0 ? (gamma == 0.5 ? v.squareRoot() : powf(v, gamma)) : 0
+                            case .logarithmic: v = log1pf(v)
+                            }
+                            row[a] = v
+                            sum += v
                         }
-                        switch scaling {
-                        case .linear: break
-                        case .gamma: v = v > 0 ? (gamma == 0.5 ? v.squareRoot() : powf(v, gamma)) : 0
-                        case .logarithmic: v = log1pf(v)
+                        if subtractRadialMean {
+                            let mean = sum / Float(n)
+                            for a in 0 ..< n { row[a] = max(0, row[a] - mean) }
                         }
-                        row[a] = v
-                        sum += v
+                        for a in 0 ..< n { row[n + a] = row[a] }
                     }
-                    if subtractRadialMean {
-                        let mean = sum / Float(n)
-                        for a in 0 ..< n { row[a] = max(0, row[a] - mean) }
-                    }
-                    for a in 0 ..< n { row[n + a] = row[a] }
                 }
             }
         }

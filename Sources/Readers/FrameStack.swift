@@ -12,6 +12,8 @@ public struct FrameStack: Sendable {
     public var byteOrder: ByteOrder
     /// Frames the file holds completely.
     public var frameCount: Int
+    /// The reusable read buffer (shared by copies of this layout).
+    let scratchPool = ScratchPool()
 
     public var payloadBytes: Int { detector.pixelCount * elementType.byteSize }
 
@@ -37,9 +39,7 @@ public struct FrameStack: Sendable {
         if positions.isEmpty { return }
         let perChunk = max(1, chunkBytes / max(frameStride, 1))
         let scratchFrames = min(perChunk, positions.count)
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: (scratchFrames - 1) * frameStride + headerBytes + payloadBytes,
-                                                       alignment: 64)
-        defer { scratch.deallocate() }
+        try scratchPool.with(bytes: (scratchFrames - 1) * frameStride + headerBytes + payloadBytes) { scratch in
         var done = 0
         while done < positions.count {
             let n = min(scratchFrames, positions.count - done)
@@ -51,6 +51,7 @@ public struct FrameStack: Sendable {
                                count: P, into: destination.baseAddress! + (done + k) * P)
             }
             done += n
+        }
         }
     }
 }

@@ -29,6 +29,7 @@ import Testing
         var mp = Fixture.matchingParameters()
         mp.refine = true
         mp.coarseCandidates = coarse
+        mp.radialKeepFraction = coarse > 0 ? 0.3 : 0   // the pruning stages `stemrun match` uses by default
         let matcher = try PatternMatcher(library: library, detector: sp.detector, parameters: mp, builder: builder)
         let results = matcher.match(block: block, threads: 2)
         var recovered = 0, rightPhase = 0, pure = 0
@@ -51,7 +52,8 @@ import Testing
         #expect(r.results.allSatisfy { $0.correlation.isFinite && $0.reliability.isFinite && $0.isIndexed })
     }
 
-    /// Also with the coarse pruning pass (100 templates per phase survive), as `stemrun match` runs by default.
+    /// Also with the pruning stages `stemrun match` uses by default (radial pre-selection of 30%, coarse pass
+    /// keeping 100 templates per phase).
     @Test(arguments: [0, 100])
     func twoPhasePolycrystalGetsPhasesAndOrientations(coarse: Int) throws {
         let phases = [BuiltInPhase.aluminium.structure, BuiltInPhase.copper.structure]

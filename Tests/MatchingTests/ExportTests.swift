@@ -121,3 +121,21 @@ struct SplitMix {
         return Double(z >> 11) / Double(1 << 53)
     }
 }
+
+@Suite struct IPFAgreementTests {
+    /// The crystal-system scheme and the Crystallography target's holohedral key give the same colours.
+    @Test func systemSchemeAgreesWithCrystallographyKey() {
+        var g = SplitMix(seed: 5)
+        for (system, group) in [(CrystalSystem.cubic, PointGroup(.o)), (.hexagonal, PointGroup(.d6)), (.tetragonal, PointGroup(.d4)),
+                                (.orthorhombic, PointGroup(.d2))] {
+            for _ in 0 ..< 50 {
+                let o = Orientation(euler: EulerAngles(phi1: 6.28 * g.next(), Phi: 3.14 * g.next(), phi2: 6.28 * g.next()))
+                let a = InversePoleFigure.colour(o, system: system)
+                let d = o.toCrystal(Vector3(0, 0, 1))
+                let c = group.inversePoleFigureColor(d)!
+                let b = (Float(c.red), Float(c.green), Float(c.blue))
+                #expect(abs(a.0 - b.0) < 0.02 && abs(a.1 - b.1) < 0.02 && abs(a.2 - b.2) < 0.02, "\(system): \(a) vs \(b)")
+            }
+        }
+    }
+}

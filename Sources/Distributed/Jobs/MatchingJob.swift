@@ -162,7 +162,7 @@ public enum MatchingJob {
                     }
                 }
                 if r.isIndexed {
-                    let c = InversePoleFigure.colour(r.orientation, system: phases[r.phase].symmetry.system)
+                    let c = InversePoleFigure.colour(r.orientation, symmetry: phases[r.phase].symmetry)
                     ipf += [c.0, c.1, c.2]
                 } else {
                     ipf += [0, 0, 0]

@@ -4,22 +4,24 @@ import STEMCore
 /// The fault-injection hook the kill-and-resume tests use (documented in docs/running.md):
 /// with `STEMRUN_FAULT_KILL_RANK=r` and `STEMRUN_FAULT_AFTER_READS=n` in the environment, world rank `r`
 /// kills itself with SIGKILL (no cleanup, no MPI_Abort: exactly like a node failure) when it is about to
-/// make its (n+1)-th pattern read of the process — in the middle of a stage, or of a campaign.
+/// make its (n+1)-th pattern read of the process — in the middle of a stage, or of a campaign. With
+/// `STEMRUN_FAULT_STAGE=name` only the reads of that pipeline stage count.
 public enum FaultInjection {
-    struct Plan { let rank: Int; let afterReads: Int }
+    struct Plan { let rank: Int; let afterReads: Int; let stage: String? }
 
     static let plan: Plan? = {
         let env = ProcessInfo.processInfo.environment
         guard let r = env["STEMRUN_FAULT_KILL_RANK"].flatMap(Int.init),
               let n = env["STEMRUN_FAULT_AFTER_READS"].flatMap(Int.init) else { return nil }
-        return Plan(rank: r, afterReads: n)
+        return Plan(rank: r, afterReads: n, stage: env["STEMRUN_FAULT_STAGE"])
     }()
 
     nonisolated(unsafe) static var reads = 0
 
-    /// Wraps `source` when a fault is planned for `worldRank`; returns it unchanged otherwise.
-    public static func wrap(_ source: PatternSource, worldRank: Int) -> PatternSource {
-        guard let p = plan, p.rank == worldRank else { return source }
+    /// Wraps `source` (as read by pipeline stage `stage`) when a fault is planned for `worldRank` and that
+    /// stage; returns it unchanged otherwise.
+    public static func wrap(_ source: PatternSource, worldRank: Int, stage: String) -> PatternSource {
+        guard let p = plan, p.rank == worldRank, p.stage == nil || p.stage == stage else { return source }
         return FaultySource(base: source, plan: p)
     }
 

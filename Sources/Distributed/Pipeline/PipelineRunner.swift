@@ -47,8 +47,7 @@ public struct PipelineRunner {
 
         // 1. Before any work: folder creatable and writable, input readable.
         try comm.collectively { if comm.isRoot { try Preflight.prepareFolder(folder) } }
-        let opened = try comm.collectively { try config.input.open() }
-        let source = FaultInjection.wrap(opened, worldRank: worldRank ?? comm.rank)
+        let source = try comm.collectively { try config.input.open() }
         let fingerprint = comm.broadcast(try comm.collectively { comm.isRoot ? try config.input.fingerprint() : "" })
 
         // 2. Keys and what is already done (root reads the committed files; everyone gets the verdict).
@@ -72,7 +71,7 @@ public struct PipelineRunner {
         // 3. Space for what will be computed, checked up front.
         let scan = source.scan, det = source.detector
         let needed = zip(config.stages, done).filter { $0.1 == 0 }.map { Preflight.estimatedBytes($0.0, scan: scan, detector: det) }
-            .reduce(Preflight.reportBytes(scan: scan, detector: det), +)
+            .reduce(Preflight.reportBytes, +)
         try comm.collectively {
             if comm.isRoot { try Preflight.checkSpace(folder, neededBytes: needed, keepFreeBytes: config.minFreeBytes) }
         }
@@ -109,7 +108,8 @@ public struct PipelineRunner {
                 prov.parameters = [("stage", stage.name), ("stage_key", key.value), ("parameter_hash", key.parameterHash),
                                    ("input_hash", key.inputHash), ("parameters", stage.parameterText),
                                    ("config", config.file), ("input_fingerprint", fingerprint)]
-                let context = StageContext(source: source, outputFolder: folder, chunkBudgetBytes: config.chunkBudgetBytes,
+                let stageSource = FaultInjection.wrap(source, worldRank: worldRank ?? comm.rank, stage: stage.name)
+                let context = StageContext(source: stageSource, outputFolder: folder, chunkBudgetBytes: config.chunkBudgetBytes,
                                            provenance: prov, upstreamFiles: files)
                 let t0 = Date()
                 try stage.run(comm: comm, context: context)
@@ -239,9 +239,7 @@ public enum Preflight {
         stage.estimatedBytes(scan: scan, detector: detector) + (64 << 10)
     }
 
-    /// The report and result file: embedded images (about 3 bytes per displayed pixel, base64 4/3) and links.
-    public static func reportBytes(scan: ScanGrid, detector: DetectorShape) -> Int {
-        let mapPixels = 256 * 256
-        return 16 * mapPixels * 4 + (128 << 10)
-    }
+    /// The report and result file: a few dozen embedded figures of about 256 x 256 RGB pixels (PNG, base64
+    /// 4/3), tables and links: 4 MiB is a generous bound.
+    public static let reportBytes = 4 << 20
 }

@@ -78,6 +78,9 @@ public struct ConfigKey: Sendable {
 public enum StageRegistry {
     public static let kinds: [StageKind] = [
         VirtualStage.kind,
+        RegisterStage.kind,
+        MatchStage.kind,
+        NMFStage.kind,
     ]
 
     public static func kind(_ section: String) -> StageKind? { kinds.first { $0.section == section } }

@@ -12,10 +12,12 @@ struct DMLayout: Sendable {
 
     /// Picks the largest image of the tree (the first image is usually a thumbnail) and checks it.
     init(tree: DMTagTree, path: String, fileLength: Int) throws {
-        // The largest image of a type stemrun reads (thumbnails are RGBA, DataType 23).
+        // The largest image of a type stemrun reads; if none, report the largest non-thumbnail image's type.
         let located = tree.images.filter { $0.dataOffset >= 0 }
         let readable = located.filter { DMTagTree.elementType(dataType: $0.dataType) != nil }
-        guard let image = (readable.isEmpty ? located : readable).max(by: { $0.dataBytes < $1.dataBytes }) else {
+        let nonThumbnails = located.filter { $0.dataType != 23 && $0.dataType != 8 }  // RGBA thumbnails
+        let candidates = !readable.isEmpty ? readable : !nonThumbnails.isEmpty ? nonThumbnails : located
+        guard let image = candidates.max(by: { $0.dataBytes < $1.dataBytes }) else {
             throw STEMError.missingField(path: path, field: "ImageList/*/ImageData/Data", hint: "the file holds no image array")
         }
         guard let type = DMTagTree.elementType(dataType: image.dataType) else {

@@ -16,6 +16,7 @@ public final class MerlinPatternSource: PatternSource {
     public let frameCount: Int
     let file: PositionalFile
     let flip: Bool
+    let scratchPool = ScratchPool()
 
     public static let format = PatternFormat(
         name: "mib", summary: "Quantum Detectors Merlin .mib (+ .hdr)",
@@ -66,8 +67,7 @@ public final class MerlinPatternSource: PatternSource {
         if positions.isEmpty { return }
         let frameBytes = header.headerBytes + header.dataBytes
         let perChunk = max(1, min(positions.count, (8 << 20) / frameBytes))
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: perChunk * frameBytes, alignment: 64)
-        defer { scratch.deallocate() }
+        try scratchPool.with(bytes: perChunk * frameBytes) { scratch in
         let row = UnsafeMutablePointer<Float>.allocate(capacity: header.headerWidth)
         defer { row.deallocate() }
         var done = 0
@@ -86,13 +86,19 @@ public final class MerlinPatternSource: PatternSource {
                 let out = destination.baseAddress! + (done + k) * P
                 switch header.encoding {
                 case .processed(let t):
-                    convertToFloat(frame + header.headerBytes, type: t, order: .big, count: P, into: out)
+                    // Row r of the pattern is row (rows - 1 - r) of the frame when flipping: no extra pass.
+                    let w = detector.columns, h = detector.rows, rowBytes = w * t.byteSize
+                    for r in 0 ..< h {
+                        convertToFloat(frame + header.headerBytes + (flip ? h - 1 - r : r) * rowBytes, type: t, order: .big,
+                                       count: w, into: out + r * w)
+                    }
                 case .raw:
                     MerlinRawDecoding.decodeFrame(UnsafePointer(m + header.headerBytes), header: header, into: out, row: row)
+                    if flip { flipRows(out, patterns: 1, detector: detector) }
                 }
             }
             done += n
         }
-        if flip { flipRows(destination.baseAddress!, patterns: positions.count, detector: detector) }
+        }
     }
 }

@@ -79,6 +79,9 @@ struct MatchCommand: ParsableCommand {
     @Option(help: "Templates per phase kept by the coarse pruning pass (0: no pruning).")
     var coarse: Int = 100
 
+    @Option(help: "Fraction of each phase's templates kept by the rotation-invariant radial pre-selection before the coarse pass (0: none).")
+    var radialKeep: Double = 0.3
+
     @Option(help: "Threads per rank.")
     var threads: Int = 1
 
@@ -138,6 +141,7 @@ struct MatchCommand: ParsableCommand {
         var mp = MatchingParameters(scaling: gamma == 1 ? .linear : .gamma(gamma), centre: where_, topN: topN,
                                     reliabilityMinimumAngle: reliabilityAngle, refine: refine, coarseCandidates: coarse)
         mp.smoothPolar = true
+        mp.radialKeepFraction = radialKeep
         var p = MatchingJob.Parameters(phases: try Self.loadPhases(phases), library: lp, matching: mp)
         p.libraryCache = libraryCache
         guard threads >= 1 else { throw STEMError.invalidParameter(name: "--threads", value: "\(threads)", expected: "≥ 1") }
