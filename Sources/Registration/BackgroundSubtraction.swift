@@ -59,18 +59,23 @@ public final class ParaboloidBackground {
         let f = shrinkFactor
         let sw = (width + f - 1) / f, sh = (height + f - 1) / f
         do {
-            let sp = small
-            for i in 0 ..< sw * sh { sp[i] = .infinity }
-            let full = width / f
-            for y in 0 ..< height {
-                let row = image.baseAddress! + y * width, srow = sp + (y / f) * sw
-                for bx in 0 ..< full {
-                    let b = row + bx * f
-                    var m = srow[bx]
-                    for dx in 0 ..< f { m = min(m, b[dx]) }
+            // Minimum over the block's rows first (contiguous, vectorised), then over each block's columns; the
+            // minimum does not depend on the order of the comparisons.
+            let sp = small, t = rowTop
+            for by in 0 ..< sh {
+                let y0 = by * f, y1 = min(height, y0 + f)
+                t.update(from: image.baseAddress! + y0 * width, count: width)
+                for y in y0 + 1 ..< y1 {
+                    let row = image.baseAddress! + y * width
+                    for x in 0 ..< width { let v = row[x]; t[x] = v < t[x] ? v : t[x] }
+                }
+                let srow = sp + by * sw
+                for bx in 0 ..< sw {
+                    let x0 = bx * f, x1 = min(width, x0 + f)
+                    var m = t[x0]
+                    for x in x0 + 1 ..< x1 { m = min(m, t[x]) }
                     srow[bx] = m
                 }
-                for x in full * f ..< width { srow[x / f] = min(srow[x / f], row[x]) }
             }
         }
         let c = Double(curvature) * Double(f * f)
