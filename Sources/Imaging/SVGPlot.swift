@@ -1,4 +1,5 @@
 import Foundation
+import STEMCore
 
 /// A small line-plot writer (SVG) for curves people read in reports: the NMF k-loss curve with its knee,
 /// depth profiles, stage fractions over time. No dependencies; the SVG opens in any browser.
@@ -108,6 +109,8 @@ public struct SVGPlot: Sendable {
     public func write(to path: String) throws {
         let tmp = path + ".partial"
         try render().write(toFile: tmp, atomically: false, encoding: .utf8)
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: tmp))
+        guard rename(tmp, path) == 0 else {
+            throw STEMError.outputFailed(path: path, detail: "rename from \(tmp): \(String(cString: strerror(errno)))")
+        }
     }
 }

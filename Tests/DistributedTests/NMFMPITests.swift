@@ -80,6 +80,16 @@ import Testing
         #expect(close(unstacked.relative, one.relative, 1e-3))
     }
 
+    /// --mask-radius zeroes the direct-beam disc before the fit: the components vanish there.
+    @Test func centralMaskRemovesTheDirectBeam() throws {
+        let masked = try runNMF(["--mask-radius", "3"], ranks: 2)
+        let plain = try runNMF([], ranks: 2)
+        for c in 0 ..< 4 {
+            #expect(masked.components[c * 1024 + 16 * 32 + 16] == 0 && masked.components[c * 1024 + 15 * 32 + 17] == 0)
+        }
+        #expect(plain.components.enumerated().filter { $0.offset % 1024 == 16 * 32 + 16 }.contains { $0.element > 0 })
+    }
+
     @Test func badKRangesAreClearErrors() throws {
         let dir = StemrunProcess.temporaryFolder("stemrun-nmf-bad")
         let tooFew = try StemrunProcess.run(["nmf", Self.dataset, "-o", dir + "/a.h5", "--k-range", "3-4"], ranks: 2)

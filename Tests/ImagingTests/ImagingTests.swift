@@ -29,5 +29,10 @@ import Testing
         plot.shadedRegions = [(3, 5, "region")]
         let svg = plot.render()
         #expect(svg.hasPrefix("<svg") && svg.contains("knee k = 4") && svg.contains("polyline"))
+        let path = NSTemporaryDirectory() + "plot-\(UUID().uuidString.prefix(8)).svg"
+        try plot.write(to: path)   // a new file (no destination to replace)
+        try plot.write(to: path)   // and over an existing one
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == svg)
+        #expect(!FileManager.default.fileExists(atPath: path + ".partial"))
     }
 }

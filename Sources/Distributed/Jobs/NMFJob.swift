@@ -38,6 +38,11 @@ public enum NMFJob {
         public var restarts = 2
         public var seed: UInt64 = 1
         public var chunkBudgetBytes = ChunkedScan.defaultBudgetBytes
+        /// Radius (binned detector pixels) of a disc at the detector centre set to 0 before the factorisation
+        /// (the direct beam); 0: no mask.
+        public var maskCenterRadius = 0.0
+        /// The dataset whose /ground_truth/grain_id (stemrun simulate) scores every variant; nil: the first input.
+        public var groundTruthPath: String?
         public init() {}
     }
 
@@ -87,7 +92,7 @@ public enum NMFJob {
         var results: [VariantResult] = []
         for (name, source) in sources {
             results.append(try runVariant(name: name, source: source, parameters: parameters, comm: comm,
-                                          detector: detector))
+                                          detector: detector, truthPath: parameters.groundTruthPath ?? first.path))
         }
         let output = try OutputFile(path: outputPath, comm: comm, provenance: provenance,
                                     estimatedBytes: results.count * (scan.count * 64 + 8 * detector.pixelCount * 40))
@@ -132,8 +137,9 @@ public enum NMFJob {
         }
     }
 
+    /// `truthPath`: the main input, whose /ground_truth/grain_id (if any) scores every variant.
     static func runVariant(name: String, source: PatternSource, parameters p: Parameters, comm: Communicator,
-                           detector: DetectorShape) throws -> VariantResult {
+                           detector: DetectorShape, truthPath: String) throws -> VariantResult {
         let scan = source.scan, n = scan.count, pixels = detector.pixelCount
         let group = comm.rank * p.groups / comm.size
         let groupComm = p.groups == 1 ? comm : comm.split(color: group, key: comm.rank)
@@ -144,6 +150,7 @@ public enum NMFJob {
         // The group's partition of the data matrix, scaled to [0, 1] by the global maximum.
         var x = try comm.collectively {
             try NMFJobData.load(source: source, range: range, bin: p.bin, mean3x3: name == "mean3x3",
+                                mask: NMFJobData.centralDisc(detector, radius: p.maskCenterRadius),
                                 budgetBytes: p.chunkBudgetBytes)
         }
         var peak = [x.max() ?? 0]
@@ -273,7 +280,7 @@ public enum NMFJob {
 
         // Agreement with simulated grains when the input carries the ground truth.
         var truth = [Double](repeating: .nan, count: 1)
-        if comm.isRoot, let grains = groundTruthGrains(source), grains.count == n {
+        if comm.isRoot, let grains = groundTruthGrains(truthPath), grains.count == n {
             truth[0] = (try? ClusterAgreement.adjustedRandIndex(grains, labels)) ?? .nan
         }
         truth = comm.broadcastArray(truth)
@@ -286,8 +293,12 @@ public enum NMFJob {
     }
 
     /// /ground_truth/grain_id of a simulated dataset (stemrun simulate), read on one rank.
-    static func groundTruthGrains(_ source: PatternSource) -> [Int32]? {
-        guard source.formatName == "hdf5", let file = try? H5File.open(source.path),
+    static func groundTruthGrains(_ path: String) -> [Int32]? {
+        // The HDF5 signature at offset 0 (raw inputs are not opened with HDF5, which would print an error stack).
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        let signature = handle.readData(ofLength: 8)
+        try? handle.close()
+        guard signature == Data([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]), let file = try? H5File.open(path),
               file.exists("ground_truth/grain_id"), let ds = try? file.dataset("ground_truth/grain_id") else { return nil }
         return try? ds.readAll(as: Int32.self)
     }

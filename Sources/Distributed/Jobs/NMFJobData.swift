@@ -19,9 +19,33 @@ enum NMFJobData {
         DetectorShape(rows: detector.rows / bin, columns: detector.columns / bin)
     }
 
-    /// Rows `range` of the data matrix (range.count x P', binned, preprocessed, negatives clipped).
-    static func load(source: PatternSource, range: Range<Int>, bin: Int, mean3x3: Bool,
+    /// Pixels of the (binned) detector within `radius` of its centre: the direct-beam mask. Registered patterns
+    /// all share a centred direct beam, which otherwise takes the largest weight everywhere.
+    static func centralDisc(_ detector: DetectorShape, radius: Double) -> [Int] {
+        guard radius > 0 else { return [] }
+        let cy = Double(detector.rows - 1) / 2, cx = Double(detector.columns - 1) / 2
+        var out: [Int] = []
+        for r in 0 ..< detector.rows {
+            for c in 0 ..< detector.columns where (Double(r) - cy) * (Double(r) - cy) + (Double(c) - cx) * (Double(c) - cx) <= radius * radius {
+                out.append(r * detector.columns + c)
+            }
+        }
+        return out
+    }
+
+    /// Rows `range` of the data matrix (range.count x P', binned, preprocessed, negatives clipped, masked pixels
+    /// set to 0).
+    static func load(source: PatternSource, range: Range<Int>, bin: Int, mean3x3: Bool, mask: [Int] = [],
                      budgetBytes: Int) throws -> [Float] {
+        var x = try loadUnmasked(source: source, range: range, bin: bin, mean3x3: mean3x3, budgetBytes: budgetBytes)
+        guard !mask.isEmpty else { return x }
+        let p = binnedDetector(source.detector, bin: bin).pixelCount
+        for i in 0 ..< range.count { for j in mask { x[i * p + j] = 0 } }
+        return x
+    }
+
+    static func loadUnmasked(source: PatternSource, range: Range<Int>, bin: Int, mean3x3: Bool,
+                             budgetBytes: Int) throws -> [Float] {
         let scan = source.scan, det = source.detector
         let binned = binnedDetector(det, bin: bin)
         let p = binned.pixelCount

@@ -2,6 +2,7 @@ import Factorization
 import Foundation
 import HDF5
 import Imaging
+import Readers
 import STEMCore
 
 /// The `[nmf]` stage: NMF clustering with the k-sweep and the knee of the K-component loss (`NMFJob`,
@@ -23,14 +24,18 @@ public struct NMFStage: PipelineStage {
             ConfigKey("component_loss", "boolean", default: "true", "Compute the K-component loss (else the knee uses the Frobenius error)."),
             ConfigKey("loss_iterations", "integer", default: "200", "Iterations of the K-component loss fits."),
             ConfigKey("background", "string or integer", default: "\"auto\"", "Background component: auto, none, or an index."),
+            ConfigKey("mask_radius", "number", default: "0",
+                      "Radius (binned detector pixels) of the central disc (direct beam) zeroed before the fit; 0: none."),
             ConfigKey("restarts", "integer", default: "2", "Random restarts of the chosen k for the stability score."),
             ConfigKey("seed", "integer", default: "1", "Random seed."),
-            ConfigKey("preprocess", "array of strings", default: "[\"raw\"]", "Preprocessings compared: raw, mean3x3."),
+            ConfigKey("preprocess", "array of strings", default: "[\"raw\"]",
+                      "Preprocessings compared: raw, mean3x3, registered (the [register] stage's reconstructions; needs reconstruction = true there)."),
         ],
         make: { try NMFStage(section: $0) })
 
     public let name = "nmf"
-    public let dependencies: [String] = []
+    /// `registered` reads the reconstructions committed by the `[register]` stage.
+    public var dependencies: [String] { preprocess.contains("registered") ? ["register"] : [] }
     public var parameters: NMFJob.Parameters
     public var preprocess: [String]
 
@@ -73,13 +78,17 @@ public struct NMFStage: PipelineStage {
         case let .integer(c)? where c >= 0: p.background = .component(c)
         case let v?: throw bad("background", "\(v)", "\"auto\", \"none\" or a component index")
         }
+        if let r = try t.number("mask_radius") {
+            guard r >= 0, r.isFinite else { throw bad("mask_radius", "\(r)", "a radius >= 0 in binned pixels") }
+            p.maskCenterRadius = r
+        }
         p.restarts = try count("restarts", min: 0) ?? p.restarts
         if let s = try count("seed", min: 0) { p.seed = UInt64(s) }
         parameters = p
         if case let .array(items)? = t.values["preprocess"] {
             preprocess = try items.map {
-                guard case let .string(s) = $0, ["raw", "mean3x3"].contains(s) else {
-                    throw bad("preprocess", "\($0)", "an array of \"raw\" and \"mean3x3\"")
+                guard case let .string(s) = $0, ["raw", "mean3x3", "registered"].contains(s) else {
+                    throw bad("preprocess", "\($0)", "an array of \"raw\", \"mean3x3\" and \"registered\"")
                 }
                 return s
             }
@@ -104,7 +113,7 @@ public struct NMFStage: PipelineStage {
         return "ks=\(p.ks.first ?? 0)-\(p.ks.last ?? 0) k=\(p.chosenK.map(String.init) ?? "knee") groups=\(p.groups) "
             + "bin=\(p.bin) solver=\(p.solver.rawValue) max_iterations=\(p.maxIterations) tolerance=\(p.tolerance) "
             + "stacked=\(p.stacked) component_loss=\(p.componentLoss) loss_iterations=\(p.lossIterations) "
-            + "background=\(bg) restarts=\(p.restarts) seed=\(p.seed) preprocess=\(preprocess.joined(separator: ","))"
+            + "background=\(bg) mask_radius=\(p.maskCenterRadius) restarts=\(p.restarts) seed=\(p.seed) preprocess=\(preprocess.joined(separator: ","))"
     }
 
     public func estimatedBytes(scan: ScanGrid, detector: DetectorShape) -> Int {
@@ -116,7 +125,17 @@ public struct NMFStage: PipelineStage {
     public func run(comm: Communicator, context: StageContext) throws {
         var p = parameters
         p.chunkBudgetBytes = context.chunkBudgetBytes
-        let sources = preprocess.map { ($0, context.source) }
+        p.groundTruthPath = context.source.path   // the registered variant reads another file
+        let sources: [(String, PatternSource)] = try preprocess.map { name in
+            guard name == "registered" else { return (name, context.source) }
+            let file = context.upstreamFiles["register"] ?? context.stageFile("register")
+            do {
+                return (name, try HDF5PatternSource(path: file, datasetPath: "registration/reconstruction"))
+            } catch {
+                throw STEMError.missingField(path: file, field: "registration/reconstruction",
+                                             hint: "[nmf] preprocess = \"registered\" needs reconstruction = true in [register]")
+            }
+        }
         _ = try NMFJob.run(sources: sources, parameters: p, comm: comm, outputPath: context.stageFile(name),
                            pngFolder: nil, provenance: context.provenance)
     }

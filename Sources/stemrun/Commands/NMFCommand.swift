@@ -62,6 +62,9 @@ struct NMFCommand: ParsableCommand {
     @Option(help: "Registered-reconstructed patterns (an HDF5 file with the same scan and detector) for 'registered'.")
     var registered: String?
 
+    @Option(help: "Mask: set a disc of this radius (pixels after binning) at the detector centre to 0 (the direct beam of registered, centred patterns); 0: none.")
+    var maskRadius: Double = 0
+
     @Option(help: "Memory per rank for one chunk of patterns while reading, in MiB.")
     var chunkMb: Int = 16
 
@@ -99,6 +102,11 @@ struct NMFCommand: ParsableCommand {
             p.background = .component(c)
         }
         p.chunkBudgetBytes = max(1, chunkMb) << 20
+        p.groundTruthPath = input.input
+        guard maskRadius >= 0, maskRadius.isFinite else {
+            throw STEMError.invalidParameter(name: "--mask-radius", value: "\(maskRadius)", expected: "a radius >= 0 in pixels")
+        }
+        p.maskCenterRadius = maskRadius
         return p
     }
 
@@ -128,7 +136,7 @@ struct NMFCommand: ParsableCommand {
                 ("k_range", kRange), ("k", k.map(String.init) ?? "knee"), ("groups", "\(groups)"), ("bin", "\(bin)"),
                 ("solver", solver), ("max_iter", "\(maxIter)"), ("tol", "\(tol)"), ("stacked", "\(!noStack)"),
                 ("component_loss", "\(!noComponentLoss)"), ("loss_iter", "\(lossIter)"), ("background", background),
-                ("restarts", "\(restarts)"), ("preprocess", preprocess), ("registered", registered ?? ""),
+                ("restarts", "\(restarts)"), ("mask_radius", "\(maskRadius)"), ("preprocess", preprocess), ("registered", registered ?? ""),
             ]
             let summary = try NMFJob.run(sources: sources, parameters: p, comm: comm, outputPath: output,
                                          pngFolder: pngDir, provenance: prov)
