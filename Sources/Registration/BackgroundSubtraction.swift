@@ -14,6 +14,7 @@
 public final class ParaboloidBackground {
     private let capacity: Int
     private let line: UnsafeMutablePointer<Double>, out: UnsafeMutablePointer<Double>, z: UnsafeMutablePointer<Double>
+    private let lifted: UnsafeMutablePointer<Double>
     private let v: UnsafeMutablePointer<Int>
     private let small: UnsafeMutablePointer<Float>, rowTop: UnsafeMutablePointer<Float>, rowBottom: UnsafeMutablePointer<Float>
     /// Shrink factor of the background estimate (ImageJ's rolling-ball rule for the radius).
@@ -30,11 +31,12 @@ public final class ParaboloidBackground {
         rowBottom = .allocate(capacity: n)
         out = .allocate(capacity: n)
         z = .allocate(capacity: n + 1)
+        lifted = .allocate(capacity: n)
         v = .allocate(capacity: n)
     }
 
     deinit {
-        small.deallocate(); rowTop.deallocate(); rowBottom.deallocate(); line.deallocate(); out.deallocate(); z.deallocate(); v.deallocate()
+        small.deallocate(); rowTop.deallocate(); rowBottom.deallocate(); line.deallocate(); out.deallocate(); z.deallocate(); lifted.deallocate(); v.deallocate()
     }
 
     /// Writes `image - opening(image)` into `destination` (may alias `image`); `opening` receives the
@@ -81,7 +83,7 @@ public final class ParaboloidBackground {
         let c = Double(curvature) * Double(f * f)
         do {
             let sp = small
-            let b = Lines(f: line, o: out, z: z, v: v)
+            let b = Lines(f: line, o: out, z: z, g: lifted, v: v)
             // Erosion: min over q of g(q) + c (p - q)^2; dilation: max over q of g(q) - c (p - q)^2.
             Self.pass(sp, count: sw, stride: 1, lines: sh, lineStride: sw, c: c, dilate: false, b)
             Self.pass(sp, count: sh, stride: sw, lines: sw, lineStride: 1, c: c, dilate: false, b)
@@ -141,7 +143,7 @@ public final class ParaboloidBackground {
     }
 
     /// Line buffers of one separable pass.
-    struct Lines { var f, o, z: UnsafeMutablePointer<Double>; var v: UnsafeMutablePointer<Int> }
+    struct Lines { var f, o, z, g: UnsafeMutablePointer<Double>; var v: UnsafeMutablePointer<Int> }
 
     /// One separable pass over `lines` lines of `count` samples.
     static func pass(_ base: UnsafeMutablePointer<Float>, count: Int, stride: Int, lines: Int,
@@ -151,26 +153,29 @@ public final class ParaboloidBackground {
         for l in 0 ..< lines {
             let p = base + l * lineStride
             for i in 0 ..< count { b.f[i] = sign * Double(p[i * stride]) * inv }
-            lowerEnvelope(b.f, count, b.o, b.v, b.z)
+            lowerEnvelope(b.f, count, b.o, b.v, b.z, b.g)
             for i in 0 ..< count { p[i * stride] = Float(sign * b.o[i] * c) }
         }
     }
 
-    /// `out[p] = min_q (p - q)^2 + f[q]` by the lower envelope of parabolas.
+    /// `out[p] = min_q (p - q)^2 + f[q]` by the lower envelope of parabolas; `g` is workspace for `n` values.
     @inline(__always)
     static func lowerEnvelope(_ f: UnsafeMutablePointer<Double>, _ n: Int, _ out: UnsafeMutablePointer<Double>,
-                              _ v: UnsafeMutablePointer<Int>, _ z: UnsafeMutablePointer<Double>) {
+                              _ v: UnsafeMutablePointer<Int>, _ z: UnsafeMutablePointer<Double>,
+                              _ g: UnsafeMutablePointer<Double>) {
+        // g[q] = f[q] + q^2, the lifted samples, computed once (the same values the loop below would recompute).
+        for q in 0 ..< n { g[q] = f[q] + Double(q &* q) }
         var k = 0
         v[0] = 0
         z[0] = -.infinity
         z[1] = .infinity
         if n > 1 {
             for q in 1 ..< n {
-                let fq = f[q] + Double(q &* q)
+                let fq = g[q]
                 var s: Double
                 repeat {
                     let vk = v[k]
-                    s = (fq - (f[vk] + Double(vk &* vk))) / Double(2 &* (q &- vk))
+                    s = (fq - g[vk]) / Double(2 &* (q &- vk))
                     if s <= z[k] && k > 0 { k &-= 1 } else { break }
                 } while true
                 if s <= z[k] { // k == 0 and the new parabola dominates everywhere
