@@ -14,8 +14,9 @@
 public final class ParaboloidBackground {
     private let capacity: Int
     private let line: UnsafeMutablePointer<Double>, out: UnsafeMutablePointer<Double>, z: UnsafeMutablePointer<Double>
+    private let lifted: UnsafeMutablePointer<Double>
     private let v: UnsafeMutablePointer<Int>
-    private let small: UnsafeMutablePointer<Float>
+    private let small: UnsafeMutablePointer<Float>, rowTop: UnsafeMutablePointer<Float>, rowBottom: UnsafeMutablePointer<Float>
     /// Shrink factor of the background estimate (ImageJ's rolling-ball rule for the radius).
     public let shrinkFactor: Int
 
@@ -26,13 +27,16 @@ public final class ParaboloidBackground {
         capacity = n
         small = .allocate(capacity: n * n)
         line = .allocate(capacity: n)
+        rowTop = .allocate(capacity: n)
+        rowBottom = .allocate(capacity: n)
         out = .allocate(capacity: n)
         z = .allocate(capacity: n + 1)
+        lifted = .allocate(capacity: n)
         v = .allocate(capacity: n)
     }
 
     deinit {
-        small.deallocate(); line.deallocate(); out.deallocate(); z.deallocate(); v.deallocate()
+        small.deallocate(); rowTop.deallocate(); rowBottom.deallocate(); line.deallocate(); out.deallocate(); z.deallocate(); lifted.deallocate(); v.deallocate()
     }
 
     /// Writes `image - opening(image)` into `destination` (may alias `image`); `opening` receives the
@@ -57,24 +61,29 @@ public final class ParaboloidBackground {
         let f = shrinkFactor
         let sw = (width + f - 1) / f, sh = (height + f - 1) / f
         do {
-            let sp = small
-            for i in 0 ..< sw * sh { sp[i] = .infinity }
-            let full = width / f
-            for y in 0 ..< height {
-                let row = image.baseAddress! + y * width, srow = sp + (y / f) * sw
-                for bx in 0 ..< full {
-                    let b = row + bx * f
-                    var m = srow[bx]
-                    for dx in 0 ..< f { m = min(m, b[dx]) }
+            // Minimum over the block's rows first (contiguous, vectorised), then over each block's columns; the
+            // minimum does not depend on the order of the comparisons.
+            let sp = small, t = rowTop
+            for by in 0 ..< sh {
+                let y0 = by * f, y1 = min(height, y0 + f)
+                t.update(from: image.baseAddress! + y0 * width, count: width)
+                for y in y0 + 1 ..< y1 {
+                    let row = image.baseAddress! + y * width
+                    for x in 0 ..< width { let v = row[x]; t[x] = v < t[x] ? v : t[x] }
+                }
+                let srow = sp + by * sw
+                for bx in 0 ..< sw {
+                    let x0 = bx * f, x1 = min(width, x0 + f)
+                    var m = t[x0]
+                    for x in x0 + 1 ..< x1 { m = min(m, t[x]) }
                     srow[bx] = m
                 }
-                for x in full * f ..< width { srow[x / f] = min(srow[x / f], row[x]) }
             }
         }
         let c = Double(curvature) * Double(f * f)
         do {
             let sp = small
-            let b = Lines(f: line, o: out, z: z, v: v)
+            let b = Lines(f: line, o: out, z: z, g: lifted, v: v)
             // Erosion: min over q of g(q) + c (p - q)^2; dilation: max over q of g(q) - c (p - q)^2.
             Self.pass(sp, count: sw, stride: 1, lines: sh, lineStride: sw, c: c, dilate: false, b)
             Self.pass(sp, count: sh, stride: sw, lines: sw, lineStride: 1, c: c, dilate: false, b)
@@ -82,6 +91,7 @@ public final class ParaboloidBackground {
             Self.pass(sp, count: sh, stride: sw, lines: sw, lineStride: 1, c: c, dilate: true, b)
             if f == 1 {
                 bg.update(from: sp, count: n)
+                Self.clampAndSubtract(image.baseAddress!, bg, destination.baseAddress!, count: n)
             } else {
                 // Bilinear enlargement: small pixel k is centred at full-resolution index (k + 0.5) f - 0.5.
                 let inv = 1 / Float(f)
@@ -91,27 +101,49 @@ public final class ParaboloidBackground {
                     v[x] = x0
                     line[x] = Double(fx - Float(x0))
                 }
+                // Small rows interpolated along x once (cached while consecutive output rows share them), then
+                // blended along y row by row (same arithmetic per pixel as interpolating each pixel directly).
+                let top = rowTop, bottom = rowBottom
+                var cached = (-1, -1)
+                @inline(__always) func expand(_ k: Int, into out: UnsafeMutablePointer<Float>) {
+                    let r = sp + k * sw
+                    for x in 0 ..< width {
+                        let x0 = v[x], x1 = min(x0 + 1, sw - 1), tx = Float(line[x])
+                        out[x] = r[x0] + tx * (r[x1] - r[x0])
+                    }
+                }
                 for y in 0 ..< height {
                     let fy = max(0, min(Float(sh - 1), (Float(y) + 0.5) * inv - 0.5))
                     let y0 = Int(fy), y1 = min(y0 + 1, sh - 1), ty = fy - Float(y0)
-                    let r0 = sp + y0 * sw, r1 = sp + y1 * sw, dst = bg + y * width
-                    for x in 0 ..< width {
-                        let x0 = v[x], x1 = min(x0 + 1, sw - 1), tx = Float(line[x])
-                        let top = r0[x0] + tx * (r0[x1] - r0[x0]), bottom = r1[x0] + tx * (r1[x1] - r1[x0])
-                        dst[x] = top + ty * (bottom - top)
+                    if cached != (y0, y1) {
+                        if cached.1 == y0 { top.update(from: bottom, count: width) } else { expand(y0, into: top) }
+                        expand(y1, into: bottom)
+                        cached = (y0, y1)
                     }
+                    let dst = bg + y * width
+                    for x in 0 ..< width { dst[x] = top[x] + ty * (bottom[x] - top[x]) }
+                    Self.clampAndSubtract(image.baseAddress! + y * width, dst, destination.baseAddress! + y * width,
+                                          count: width)
                 }
             }
         }
+    }
+
+    /// `background = min(background, image)` (the background never exceeds the image), `destination = image -
+    /// background`; `destination` may alias `image`.
+    @inline(__always)
+    static func clampAndSubtract(_ image: UnsafePointer<Float>, _ bg: UnsafeMutablePointer<Float>,
+                                 _ destination: UnsafeMutablePointer<Float>, count n: Int) {
         for i in 0 ..< n {
-            let b = min(bg[i], image[i]) // the background never exceeds the image
+            let v = image[i]
+            let b = min(bg[i], v)
             bg[i] = b
-            destination[i] = image[i] - b
+            destination[i] = v - b
         }
     }
 
     /// Line buffers of one separable pass.
-    struct Lines { var f, o, z: UnsafeMutablePointer<Double>; var v: UnsafeMutablePointer<Int> }
+    struct Lines { var f, o, z, g: UnsafeMutablePointer<Double>; var v: UnsafeMutablePointer<Int> }
 
     /// One separable pass over `lines` lines of `count` samples.
     static func pass(_ base: UnsafeMutablePointer<Float>, count: Int, stride: Int, lines: Int,
@@ -121,32 +153,35 @@ public final class ParaboloidBackground {
         for l in 0 ..< lines {
             let p = base + l * lineStride
             for i in 0 ..< count { b.f[i] = sign * Double(p[i * stride]) * inv }
-            lowerEnvelope(b.f, count, b.o, b.v, b.z)
+            lowerEnvelope(b.f, count, b.o, b.v, b.z, b.g)
             for i in 0 ..< count { p[i * stride] = Float(sign * b.o[i] * c) }
         }
     }
 
-    /// `out[p] = min_q (p - q)^2 + f[q]` by the lower envelope of parabolas.
+    /// `out[p] = min_q (p - q)^2 + f[q]` by the lower envelope of parabolas; `g` is workspace for `n` values.
     @inline(__always)
     static func lowerEnvelope(_ f: UnsafeMutablePointer<Double>, _ n: Int, _ out: UnsafeMutablePointer<Double>,
-                              _ v: UnsafeMutablePointer<Int>, _ z: UnsafeMutablePointer<Double>) {
+                              _ v: UnsafeMutablePointer<Int>, _ z: UnsafeMutablePointer<Double>,
+                              _ g: UnsafeMutablePointer<Double>) {
+        // g[q] = f[q] + q^2, the lifted samples, computed once (the same values the loop below would recompute).
+        for q in 0 ..< n { g[q] = f[q] + Double(q &* q) }
         var k = 0
         v[0] = 0
         z[0] = -.infinity
         z[1] = .infinity
         if n > 1 {
             for q in 1 ..< n {
-                let fq = f[q] + Double(q * q)
+                let fq = g[q]
                 var s: Double
                 repeat {
                     let vk = v[k]
-                    s = (fq - (f[vk] + Double(vk * vk))) / Double(2 * (q - vk))
-                    if s <= z[k] && k > 0 { k -= 1 } else { break }
+                    s = (fq - g[vk]) / Double(2 &* (q &- vk))
+                    if s <= z[k] && k > 0 { k &-= 1 } else { break }
                 } while true
                 if s <= z[k] { // k == 0 and the new parabola dominates everywhere
                     v[0] = q; z[0] = -.infinity; z[1] = .infinity
                 } else {
-                    k += 1
+                    k &+= 1
                     v[k] = q
                     z[k] = s
                     z[k + 1] = .infinity
@@ -155,8 +190,8 @@ public final class ParaboloidBackground {
         }
         k = 0
         for p in 0 ..< n {
-            while z[k + 1] < Double(p) { k += 1 }
-            let d = Double(p - v[k])
+            while z[k &+ 1] < Double(p) { k &+= 1 }
+            let d = Double(p &- v[k])
             out[p] = d * d + f[v[k]]
         }
     }

@@ -40,9 +40,34 @@ public struct GaussianBlur: Sendable {
                 let c = padded + r
                 Self.accumulate(t, width, w, r) { UnsafePointer(c + $0) }
             }
-            // Vertical pass into dst, row by row (contiguous inner loops vectorise).
+            // Vertical pass into dst, row by row, one kernel tap at a time over the whole row (the rows stay in
+            // cache; same operations in the same order per pixel as `accumulate`).
             for y in 0 ..< height {
-                Self.accumulate(dst + y * width, width, w, r) { UnsafePointer(tmp + min(max(y + $0, 0), height - 1) * width) }
+                let out = dst + y * width
+                @inline(__always) func row(_ k: Int) -> UnsafePointer<Float> {
+                    UnsafePointer(tmp + min(max(y + k, 0), height - 1) * width)
+                }
+                let c = row(0), w0 = w[0]
+                var x = 0
+                while x + 8 <= width {
+                    let v = SIMD8<Float>(UnsafeBufferPointer(start: c + x, count: 8)) * w0
+                    UnsafeMutableRawPointer(out + x).storeBytes(of: v, as: SIMD8<Float>.self)
+                    x += 8
+                }
+                while x < width { out[x] = c[x] * w0; x += 1 }
+                for k in 1 ... r {
+                    let a = row(-k), b = row(k), wk = w[k]
+                    x = 0
+                    while x + 8 <= width {
+                        var acc = UnsafeRawPointer(out + x).loadUnaligned(as: SIMD8<Float>.self)
+                        let va = UnsafeRawPointer(a + x).loadUnaligned(as: SIMD8<Float>.self)
+                        let vb = UnsafeRawPointer(b + x).loadUnaligned(as: SIMD8<Float>.self)
+                        acc += (va + vb) * wk
+                        UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD8<Float>.self)
+                        x += 8
+                    }
+                    while x < width { out[x] += wk * (a[x] + b[x]); x += 1 }
+                }
             }
         }
     }

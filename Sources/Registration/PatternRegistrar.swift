@@ -23,7 +23,7 @@ public final class PatternRegistrar {
 
     private var work: [Float], background: [Float], subtracted: [Float], blurred: [Float], scratch: [Float]
     private var reconstructionScratch: [Float]
-    private var candidates: [Peak] = []
+    private var candidates: [Peak] = [], interiorPeaks: [Peak] = []
     private let blur: GaussianBlur
     private let reconstructionBlur: GaussianBlur?
     private let paraboloid: ParaboloidBackground
@@ -50,6 +50,7 @@ public final class PatternRegistrar {
         paraboloid = ParaboloidBackground(maxSide: max(shape.rows, shape.columns), radius: parameters.backgroundRadius)
         prominence = TopographicProminence(pixelCapacity: n)
         candidates.reserveCapacity(4096)
+        interiorPeaks.reserveCapacity(4096)
     }
 
     /// Pixels of one reconstructed pattern.
@@ -72,13 +73,8 @@ public final class PatternRegistrar {
         blurred.withUnsafeMutableBufferPointer { bl in
         scratch.withUnsafeMutableBufferPointer { tmp in
             // Sanitise: non-finite values count as zero; find the dynamic range.
-            var lo = Float.infinity, hi = -Float.infinity
-            for i in 0 ..< n {
-                var v = pattern[i]
-                if !v.isFinite { v = 0; invalid += 1 }
-                work[i] = v
-                lo = min(lo, v); hi = max(hi, v)
-            }
+            let (lo, hi, bad) = Self.sanitise(pattern.baseAddress!, into: work.baseAddress!, count: n)
+            invalid = bad
             let range = hi - lo
             let grey: Float = p.greyLevelScale == .absolute ? 1 : (range.isFinite && range > 0 ? range / 255 : 0)
             let cwork = UnsafeBufferPointer(work)
@@ -95,7 +91,8 @@ public final class PatternRegistrar {
             if p.backgroundSubtraction {
                 let c = grey / (2 * p.backgroundRadius)
                 paraboloid.subtract(UnsafeBufferPointer(bl), width: w, height: h, curvature: c, background: bg, into: bl)
-                for i in 0 ..< n { sub[i] = work[i] - bg[i] }
+                let s = sub.baseAddress!, wk = work.baseAddress!, b = bg.baseAddress!
+                for i in 0 ..< n { s[i] = wk[i] - b[i] }
             } else {
                 let m = lo.isFinite ? lo : 0
                 for i in 0 ..< n { sub[i] = work[i] - m; bl[i] -= m }
@@ -106,9 +103,9 @@ public final class PatternRegistrar {
             maps.noise = noise
             maps.threshold = threshold
             // Candidate maxima: 3 x 3 (non-strict) local maxima at least `threshold` above the minimum.
-            var minimum = Float.infinity
-            for i in 0 ..< n { minimum = min(minimum, bl[i]) }
+            let minimum = Self.minimum(UnsafePointer(bl.baseAddress!), count: n)
             var lowestCandidate = Float.infinity
+            interiorPeaks.removeAll(keepingCapacity: true)
             for y in 1 ..< h - 1 {
                 let r = bl.baseAddress! + y * w
                 for x in 1 ..< w - 1 {
@@ -117,6 +114,10 @@ public final class PatternRegistrar {
                     let u = r - w, d = r + w
                     if v < u[x - 1] || v < u[x] || v < u[x + 1] || v < d[x - 1] || v < d[x] || v < d[x + 1] { continue }
                     lowestCandidate = min(lowestCandidate, v)
+                    // A peak of the watershed: higher than its earlier neighbours (ties go to the lower index).
+                    if v > u[x - 1] && v > u[x] && v > u[x + 1] && v > r[x - 1] {
+                        interiorPeaks.append(Peak(index: y * w + x, value: v, prominence: threshold, saddleFound: true))
+                    }
                 }
             }
             if !p.excludeEdgeMaxima { // border pixels can be maxima too
@@ -133,7 +134,29 @@ public final class PatternRegistrar {
                 }
             }
             candidates.removeAll(keepingCapacity: true)
-            if lowestCandidate.isFinite {
+            // Fast exact path: test the interior peaks one by one, highest first, by a bounded fill
+            // (`TopographicProminence.isProminent`); the full watershed runs only when the fills exceed their
+            // budget (or edge maxima are allowed, or the threshold is not positive). Both accept the same peaks.
+            var decided = false
+            if lowestCandidate.isFinite && p.excludeEdgeMaxima && threshold > 0 && threshold.isFinite {
+                let floor = lowestCandidate - threshold
+                var budget = n / 4
+                decided = true
+                interiorPeaks.sort { $0.value > $1.value || ($0.value == $1.value && $0.index < $1.index) }
+                for pk in interiorPeaks {
+                    guard let prominent = prominence.isProminent(cbl, width: w, height: h, peak: pk.index,
+                                                                 threshold: threshold, floor: floor, budget: &budget)
+                    else { decided = false; break }
+                    if !prominent
+                        || prominence.regionTouchesEdge(cbl, width: w, height: h, peak: pk.index, threshold: threshold) {
+                        continue
+                    }
+                    candidates.append(pk)
+                    if candidates.count == p.maxSpots { break }
+                }
+                if !decided { candidates.removeAll(keepingCapacity: true) }
+            }
+            if lowestCandidate.isFinite && !decided {
                 let peaks = prominence.compute(cbl, width: w, height: h, floor: lowestCandidate - threshold)
                 for pk in peaks where pk.prominence > 0 && pk.value - minimum >= threshold
                     && (pk.saddleFound ? pk.prominence >= threshold : pk.value >= lowestCandidate) {
@@ -197,6 +220,51 @@ public final class PatternRegistrar {
             }
         }
         return PatternRegistration(spotRange: range, maps: maps, invalidPixels: invalid)
+    }
+
+    /// Copies `count` values with NaN and infinities replaced by zero; returns their minimum, maximum and the
+    /// number replaced (four independent accumulators, branch-free).
+    static func sanitise(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int)
+        -> (lo: Float, hi: Float, invalid: Int) {
+        var lo = (Float.infinity, Float.infinity, Float.infinity, Float.infinity)
+        var hi = (-Float.infinity, -Float.infinity, -Float.infinity, -Float.infinity)
+        var bad = 0
+        @inline(__always) func clean(_ v: Float, _ bad: inout Int) -> Float {
+            let ok = v.isFinite
+            bad &+= ok ? 0 : 1
+            return ok ? v : 0
+        }
+        var i = 0
+        while i + 4 <= n {
+            let a = clean(src[i], &bad), b = clean(src[i + 1], &bad)
+            let c = clean(src[i + 2], &bad), d = clean(src[i + 3], &bad)
+            dst[i] = a; dst[i + 1] = b; dst[i + 2] = c; dst[i + 3] = d
+            lo.0 = a < lo.0 ? a : lo.0; lo.1 = b < lo.1 ? b : lo.1; lo.2 = c < lo.2 ? c : lo.2; lo.3 = d < lo.3 ? d : lo.3
+            hi.0 = a > hi.0 ? a : hi.0; hi.1 = b > hi.1 ? b : hi.1; hi.2 = c > hi.2 ? c : hi.2; hi.3 = d > hi.3 ? d : hi.3
+            i += 4
+        }
+        var l = min(min(lo.0, lo.1), min(lo.2, lo.3)), h = max(max(hi.0, hi.1), max(hi.2, hi.3))
+        while i < n {
+            let v = clean(src[i], &bad)
+            dst[i] = v
+            l = min(l, v); h = max(h, v)
+            i += 1
+        }
+        return (l, h, bad)
+    }
+
+    /// Minimum of `count` NaN-free values (+infinity when empty; four independent accumulators).
+    static func minimum(_ p: UnsafePointer<Float>, count n: Int) -> Float {
+        var m = (Float.infinity, Float.infinity, Float.infinity, Float.infinity)
+        var i = 0
+        while i + 4 <= n {
+            let a = p[i], b = p[i + 1], c = p[i + 2], d = p[i + 3]
+            m.0 = a < m.0 ? a : m.0; m.1 = b < m.1 ? b : m.1; m.2 = c < m.2 ? c : m.2; m.3 = d < m.3 ? d : m.3
+            i += 4
+        }
+        var r = min(min(m.0, m.1), min(m.2, m.3))
+        while i < n { r = min(r, p[i]); i += 1 }
+        return r
     }
 
     /// Sorts peaks by the distance of their pixel centres to the image centre (W/2, H/2), ties by index.

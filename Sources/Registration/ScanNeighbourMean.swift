@@ -8,6 +8,9 @@ import STEMCore
 /// row just above the first one (nil at the top of the scan), `haloBelow` the row just below the last one
 /// (nil at the bottom). The output covers exactly the `rowCount` rows.
 public enum ScanNeighbourMean {
+    /// Pixels summed at a time (4 KiB of each pattern).
+    static let block = 1024
+
     public static func apply(rows: UnsafeBufferPointer<Float>, rowCount: Int, columns: Int, pixelCount: Int,
                              haloAbove: UnsafeBufferPointer<Float>?, haloBelow: UnsafeBufferPointer<Float>?,
                              into destination: UnsafeMutableBufferPointer<Float>) throws {
@@ -31,26 +34,39 @@ public enum ScanNeighbourMean {
             if r >= rowCount { return haloBelow?.baseAddress }
             return base + r * rowSize
         }
-        var sources = [UnsafePointer<Float>](repeating: base, count: 9)
+        // Per scan row: the up to 9 source patterns of each column; then pixel blocks outermost, columns
+        // innermost, so the three input rows' blocks stay in cache and each input pixel comes from memory once
+        // (same sum order per pixel: sources in row-major neighbour order).
+        var sources = [UnsafePointer<Float>](repeating: base, count: 9 * columns)
+        var counts = [Int](repeating: 0, count: columns)
         for r in 0 ..< rowCount {
             let neighbourRows = [row(r - 1), row(r), row(r + 1)].compactMap { $0 }
             for c in 0 ..< columns {
                 var n = 0
                 for nr in neighbourRows {
                     for cc in max(0, c - 1) ... min(columns - 1, c + 1) {
-                        sources[n] = nr + cc * pixelCount
+                        sources[9 * c + n] = nr + cc * pixelCount
                         n += 1
                     }
                 }
-                let d = out + (r * columns + c) * pixelCount
-                let inv = 1 / Float(n)
-                let s0 = sources[0]
-                for i in 0 ..< pixelCount { d[i] = s0[i] }
-                for k in 1 ..< n {
-                    let s = sources[k]
-                    for i in 0 ..< pixelCount { d[i] += s[i] }
+                counts[c] = n
+            }
+            var start = 0
+            while start < pixelCount {
+                let end = min(start + Self.block, pixelCount)
+                for c in 0 ..< columns {
+                    let n = counts[c]
+                    let d = out + (r * columns + c) * pixelCount
+                    let inv = 1 / Float(n)
+                    let s0 = sources[9 * c]
+                    for i in start ..< end { d[i] = s0[i] }
+                    for k in 1 ..< n {
+                        let s = sources[9 * c + k]
+                        for i in start ..< end { d[i] += s[i] }
+                    }
+                    for i in start ..< end { d[i] *= inv }
                 }
-                for i in 0 ..< pixelCount { d[i] *= inv }
+                start = end
             }
         }
     }

@@ -20,9 +20,8 @@ public enum SpotMeasurement {
             }
             let row = p + i * width
             var rs: Float = 0, rss: Float = 0, rn = 0
-            for j in 0 ..< width where j < j0 || j > j1 {
-                let v = row[j]; rs += v; rss += v * v; rn += 1
-            }
+            for j in 0 ..< min(j0, width) { let v = row[j]; rs += v; rss += v * v; rn += 1 }
+            for j in max(j1 + 1, 0) ..< width where j >= j0 { let v = row[j]; rs += v; rss += v * v; rn += 1 }
             n += Double(rn); s += Double(rs); ss += Double(rss)
         }
         guard n > 1 else { return 0 }

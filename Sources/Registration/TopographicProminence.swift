@@ -140,6 +140,58 @@ public final class TopographicProminence {
         return peaks
     }
 
+    /// Whether `peak` (a pixel with no higher 8-neighbour; higher = larger value, ties: smaller index) has
+    /// topographic prominence >= `threshold` (> 0) among the pixels >= `floor`, decided without the sort: a
+    /// breadth-first fill from the peak over the pixels q >= `floor` with `peak value - q < threshold` (the
+    /// same Float comparison as `prominence >= threshold`) that stops at the first pixel higher than the peak.
+    /// The peak is prominent exactly when the fill ends without one (the union-find of `compute` would merge
+    /// it into a higher peak at a saddle inside the filled set otherwise). Noise maxima meet a higher pixel
+    /// within a few pixels. Each visited pixel costs one unit of `budget`; returns nil, undecided, when the
+    /// budget runs out.
+    public func isProminent(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, peak: Int,
+                            threshold: Float, floor: Float, budget: inout Int) -> Bool? {
+        let img = image.baseAddress!
+        let v = img[peak]
+        currentStamp &+= 1
+        if currentStamp == 0 {
+            for i in stamp.indices { stamp[i] = 0 }
+            currentStamp = 1
+        }
+        let mark = currentStamp
+        var remaining = budget
+        defer { budget = remaining }
+        return queue.withUnsafeMutableBufferPointer { qb in
+            stamp.withUnsafeMutableBufferPointer { st in
+                let q = qb.baseAddress!, st = st.baseAddress!
+                var head = 0, tail = 0
+                q[tail] = Int32(peak); tail += 1; st[peak] = mark
+                while head < tail {
+                    if remaining <= 0 { return nil }
+                    remaining -= 1
+                    let p = Int(q[head]); head += 1
+                    let y = p / width, x = p - y * width
+                    for dy in -1 ... 1 {
+                        let yy = y + dy
+                        if yy < 0 || yy >= height { continue }
+                        for dx in -1 ... 1 {
+                            let xx = x + dx
+                            if xx < 0 || xx >= width { continue }
+                            let nq = yy * width + xx
+                            if st[nq] == mark { continue }
+                            let u = img[nq]
+                            if u > v || (u == v && nq < peak) { return false } // reached a higher pixel
+                            if u >= floor && v - u < threshold {
+                                st[nq] = mark
+                                q[tail] = Int32(nq); tail += 1
+                            }
+                        }
+                    }
+                }
+                return true
+            }
+        }
+    }
+
     /// Whether the region of pixels connected to `peak` with value > peak value - `threshold` touches the
     /// image edge (ImageJ's "exclude edge maxima"). Regions of peaks whose prominence >= threshold are
     /// disjoint, so testing all accepted peaks costs O(n) in total.

@@ -78,4 +78,36 @@ import Registration
             #expect(fast == expected)
         }
     }
+
+    /// The bounded fill (`isProminent`) accepts exactly the watershed's peaks with prominence >= threshold
+    /// (or no saddle above the floor), on random images with ties, for several thresholds and floors; an
+    /// exhausted budget leaves the answer undecided.
+    @Test func boundedFillAgreesWithWatershed() {
+        var rng = SplitMix64(seed: 7)
+        for trial in 0 ..< 40 {
+            let w = 11, h = 9
+            let img: [Float] = (0 ..< w * h).map { _ in Float(Int(rng.uniform() * 12)) * 0.5 }
+            let tp = TopographicProminence(pixelCapacity: img.count)
+            for threshold: Float in [0.5, 1, 2.5, 4] {
+                let floor: Float = trial % 2 == 0 ? -.infinity : 1.5
+                let all = img.withUnsafeBufferPointer { tp.compute($0, width: w, height: h, floor: floor) }
+                for pk in all where pk.value - threshold >= floor {
+                    let expected = !pk.saddleFound || pk.prominence >= threshold
+                    var budget = img.count
+                    let fill = img.withUnsafeBufferPointer {
+                        tp.isProminent($0, width: w, height: h, peak: pk.index, threshold: threshold, floor: floor,
+                                       budget: &budget)
+                    }
+                    #expect(fill == expected, "trial \(trial), threshold \(threshold), peak \(pk)")
+                }
+            }
+        }
+        let ramp: [Float] = (0 ..< 25).map { Float($0 % 5 == 2 ? 10 : 1) }
+        let tp = TopographicProminence(pixelCapacity: 25)
+        var budget = 2
+        let r = ramp.withUnsafeBufferPointer {
+            tp.isProminent($0, width: 5, height: 5, peak: 2, threshold: 20, floor: -.infinity, budget: &budget)
+        }
+        #expect(r == nil && budget == 0)
+    }
 }

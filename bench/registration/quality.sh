@@ -11,7 +11,7 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check scikit-image h5py numpy
 fi
-swift build -c release >/dev/null
+swift build -c release --build-tests >/dev/null
 bin=.build/release/stemrun
 common=(--scan 16x16 --detector 128x128 --grains 4 --seed 3)
 $bin simulate -o "$out/truth.h5" "${common[@]}" --no-noise >/dev/null

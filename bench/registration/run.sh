@@ -16,7 +16,7 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check scikit-image h5py numpy
 fi
-swift build -c release >/dev/null
+swift build -c release --build-tests >/dev/null
 bin=.build/release/stemrun
 echo "machine: $(lscpu | grep 'Model name' | sed 's/.*: *//'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "peer: scikit-image $("$venv/bin/python" -c 'import skimage; print(skimage.__version__)')"

@@ -222,11 +222,17 @@ public enum RegistrationJob {
                             }
                         }
                     }
+                    // Rotate the three row buffers (no copy-on-write of a whole scan row per row).
                     if let cur = current {
                         try processRow(currentRow, cur, above: previous, below: next)
+                        let recycled = previous
                         previous = cur
+                        current = next
+                        next = recycled ?? [Float](repeating: 0, count: rowValues)
+                    } else {
+                        current = next
+                        next = [Float](repeating: 0, count: rowValues)
                     }
-                    current = next
                     currentRow = r
                 }
                 chunkStart = chunkEnd
