@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Matching", dependencies: ["STEMCore", "Crystallography"]),
         .target(name: "Factorization", dependencies: ["STEMCore", "CBLAS"]),
         .target(name: "Operando", dependencies: ["STEMCore"]),
-        .target(name: "VirtualImaging", dependencies: ["STEMCore", "CBLAS"]),
+        .target(name: "VirtualImaging", dependencies: ["STEMCore"]),
 
         // Everything that knows about ranks.
         .target(name: "Distributed", dependencies: [
