@@ -366,17 +366,7 @@ public struct PatternMatcher: Sendable {
                 }
                 coarseQ[t] = coarse.norm[t] > 0 ? score / coarse.norm[t] : 0
             }
-            for range in phaseRanges {
-                let keep = max(parameters.coarseCandidates, Int((fraction * Double(range.count)).rounded(.up)))
-                if range.count <= keep {
-                    for t in range { ws.evaluated[t] = true }
-                    continue
-                }
-                ws.selection.removeAll(keepingCapacity: true)
-                for t in range { ws.selection.append(coarseQ[t]) }
-                let cut = Self.kthLargest(&ws.selection, k: keep)
-                for t in range { ws.evaluated[t] = coarseQ[t] >= cut }
-            }
+            markBest(coarseQ, ws: ws) { max(parameters.coarseCandidates, Int((fraction * Double($0.count)).rounded(.up))) }
         }
         coarse.start.withUnsafeBufferPointer { start in
             coarse.offset.withUnsafeBufferPointer { off in
@@ -409,19 +399,23 @@ public struct PatternMatcher: Sendable {
                 }
             }
         }
-        // Per phase, keep the best `coarseCandidates`: the K-th largest coarse Q by selection, then every template
-        // at or above it (ties may keep a few more).
-        let K = parameters.coarseCandidates
-        for (p, range) in phaseRanges.enumerated() {
-            _ = p
-            if range.count <= K {
+        // Per phase, keep the best `coarseCandidates` for the fine pass.
+        markBest(coarseQ, ws: ws) { _ in parameters.coarseCandidates }
+    }
+
+    /// Marks as evaluated, in each phase's template range, the `keep(range)` templates of highest score: the
+    /// keep-th largest score by selection, then every template at or above it (ties may keep a few more).
+    private func markBest(_ scores: UnsafeMutablePointer<Float>, ws: Workspace, keep: (Range<Int>) -> Int) {
+        for range in phaseRanges {
+            let k = keep(range)
+            if range.count <= k {
                 for t in range { ws.evaluated[t] = true }
                 continue
             }
             ws.selection.removeAll(keepingCapacity: true)
-            for t in range { ws.selection.append(coarseQ[t]) }
-            let cut = Self.kthLargest(&ws.selection, k: K)
-            for t in range { ws.evaluated[t] = coarseQ[t] >= cut }
+            for t in range { ws.selection.append(scores[t]) }
+            let cut = Self.kthLargest(&ws.selection, k: k)
+            for t in range { ws.evaluated[t] = scores[t] >= cut }
         }
     }
 }

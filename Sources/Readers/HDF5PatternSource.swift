@@ -115,8 +115,8 @@ public final class HDF5PatternSource: PatternSource {
         try scratch.withUnsafeMutableBytes { raw in
             for part in ScanPartition.chunks(of: positions, size: step) {
                 try dataset.read(scanRange: part, scanDims: scanDims, memoryType: elementType, into: raw.baseAddress)
-                ElementConversion.toFloat(UnsafeRawPointer(raw.baseAddress!), type: elementType, count: part.count * p,
-                                          into: destination.baseAddress! + (part.lowerBound - positions.lowerBound) * p)
+                convertToFloat(UnsafeRawPointer(raw.baseAddress!), type: elementType, order: .native, count: part.count * p,
+                               into: destination.baseAddress! + (part.lowerBound - positions.lowerBound) * p)
             }
         }
     }

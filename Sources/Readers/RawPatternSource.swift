@@ -111,8 +111,8 @@ public final class RawPatternSource: PatternSource {
                 }
                 for i in 0 ..< n {
                     let src = UnsafeRawPointer(buf.baseAddress! + i * layout.frameStride + layout.frameHeaderBytes)
-                    ElementConversion.toFloat(src, type: layout.elementType, byteOrder: layout.byteOrder, count: p,
-                                              into: destination.baseAddress! + (first - positions.lowerBound + i) * p)
+                    convertToFloat(src, type: layout.elementType, order: layout.byteOrder, count: p,
+                                   into: destination.baseAddress! + (first - positions.lowerBound + i) * p)
                 }
                 first += n
             }

@@ -31,9 +31,6 @@ public struct VirtualImageAccumulator {
         maxPattern = [Float](repeating: -Float.infinity, count: detector.pixelCount)
     }
 
-    /// Per-position signals of one pattern.
-    public struct Signals: Sendable { public var brightField: Float; public var annular: Float; public var total: Float }
-
     /// Processes `count` patterns stored back to back in `patterns`, writing their signals to the three
     /// output pointers. Returns the offset inside the block of the first pattern holding NaN or Inf, if any.
     ///
