@@ -19,80 +19,131 @@ public struct GaussianBlur: Sendable {
         weights = w
     }
 
-    /// Blurs `source` into `destination`; `scratch` holds `width * height` values. `source` and
-    /// `destination` may be the same buffer.
+    /// Blurs `source` into `destination`. `source` and `destination` may be the same buffer. `scratch` is
+    /// not used (kept for callers of the whole-image form); the passes stream through a `RowStream`.
     public func apply(_ source: UnsafeBufferPointer<Float>, width: Int, height: Int,
                       scratch: UnsafeMutableBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<Float>) {
         let n = width * height
-        precondition(source.count >= n && destination.count >= n && scratch.count >= n)
-        let src = source.baseAddress!, tmp = scratch.baseAddress!, dst = destination.baseAddress!
-        let r = radius
-        if r == 0 { if UnsafePointer(dst) != src { dst.update(from: src, count: n) }; return }
-        weights.withUnsafeBufferPointer { wp in
-            let w = wp.baseAddress!
-            // Horizontal pass into tmp, through a row padded by its edge pixels (contiguous loops vectorise).
-            let padded = UnsafeMutablePointer<Float>.allocate(capacity: width + 2 * r)
-            defer { padded.deallocate() }
-            for y in 0 ..< height {
-                let s = src + y * width, t = tmp + y * width
-                for i in 0 ..< r { padded[i] = s[0]; padded[r + width + i] = s[width - 1] }
-                (padded + r).update(from: s, count: width)
-                let c = padded + r
-                Self.accumulate(t, width, w, r) { UnsafePointer(c + $0) }
+        precondition(source.count >= n && destination.count >= n)
+        guard n > 0 else { return }
+        let stream = RowStream(blur: self, width: width, height: height)
+        let dst = destination.baseAddress!
+        for y in 0 ..< height {
+            stream.push(source.baseAddress! + y * width) { yo, row in (dst + yo * width).update(from: row, count: width) }
+        }
+        stream.finish { yo, row in (dst + yo * width).update(from: row, count: width) }
+    }
+
+    /// The blur of an image that arrives one row at a time, holding only `2 radius + 1` rows (a ring of
+    /// horizontally blurred rows): the horizontal pass runs on each row as it is pushed (through a copy padded
+    /// by its edge pixels), the vertical pass emits output row `y - radius` as soon as input row `y` is in.
+    /// Same operations in the same order per pixel as a horizontal pass over the whole image followed by a
+    /// vertical one: `w0 c + sum_k wk (a_k + b_k)`.
+    public final class RowStream {
+        public let width: Int, height: Int
+        private let r: Int, w: [Float]
+        private let ring: UnsafeMutablePointer<Float>, ringMask: Int
+        private let padded: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+        private let taps: UnsafeMutablePointer<UnsafePointer<Float>>
+        private var pushed = 0, emitted = 0
+
+        public init(blur: GaussianBlur, width: Int, height: Int) {
+            self.width = width
+            self.height = height
+            r = blur.radius
+            w = blur.weights
+            var slots = 1
+            while slots < 2 * r + 1 { slots <<= 1 }
+            ringMask = slots - 1
+            ring = .allocate(capacity: slots * max(1, width))
+            padded = .allocate(capacity: max(1, width) + 2 * r)
+            output = .allocate(capacity: max(1, width))
+            taps = .allocate(capacity: 2 * r + 1)
+        }
+
+        deinit { ring.deallocate(); padded.deallocate(); output.deallocate(); taps.deallocate() }
+
+        /// Starts a new image of the same shape.
+        public func reset() { pushed = 0; emitted = 0 }
+
+        /// Adds the next input row; calls `emit(y, row)` for every output row that became complete (the
+        /// pointer is valid during the call only).
+        @inline(__always)
+        public func push(_ row: UnsafePointer<Float>, emit: (Int, UnsafePointer<Float>) -> Void) {
+            precondition(pushed < height, "GaussianBlur.RowStream: more rows than the image height")
+            let y = pushed
+            let t = ring + (y & ringMask) * width
+            if r == 0 {
+                t.update(from: row, count: width)
+            } else {
+                for i in 0 ..< r { padded[i] = row[0]; padded[r + width + i] = row[width - 1] }
+                (padded + r).update(from: row, count: width)
+                w.withUnsafeBufferPointer { wp in horizontal(t, wp.baseAddress!) }
             }
-            // Vertical pass into dst, row by row, one kernel tap at a time over the whole row (the rows stay in
-            // cache; same operations in the same order per pixel as `accumulate`).
-            for y in 0 ..< height {
-                let out = dst + y * width
-                @inline(__always) func row(_ k: Int) -> UnsafePointer<Float> {
-                    UnsafePointer(tmp + min(max(y + k, 0), height - 1) * width)
-                }
-                let c = row(0), w0 = w[0]
-                var x = 0
-                while x + 8 <= width {
-                    let v = SIMD8<Float>(UnsafeBufferPointer(start: c + x, count: 8)) * w0
-                    UnsafeMutableRawPointer(out + x).storeBytes(of: v, as: SIMD8<Float>.self)
-                    x += 8
-                }
-                while x < width { out[x] = c[x] * w0; x += 1 }
+            pushed += 1
+            if y - r >= 0 { vertical(y - r, emit) }
+        }
+
+        /// Emits the last `radius` output rows (after every input row was pushed).
+        public func finish(emit: (Int, UnsafePointer<Float>) -> Void) {
+            precondition(pushed == height, "GaussianBlur.RowStream: \(pushed) of \(height) rows pushed")
+            while emitted < height { vertical(emitted, emit) }
+        }
+
+        @inline(__always)
+        private func horizontal(_ out: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>) {
+            let c = UnsafePointer(padded + r), n = width
+            var x = 0
+            while x + 8 <= n {
+                var acc = UnsafeRawPointer(c + x).loadUnaligned(as: SIMD8<Float>.self) * w[0]
                 for k in 1 ... r {
-                    let a = row(-k), b = row(k), wk = w[k]
-                    x = 0
-                    while x + 8 <= width {
-                        var acc = UnsafeRawPointer(out + x).loadUnaligned(as: SIMD8<Float>.self)
-                        let va = UnsafeRawPointer(a + x).loadUnaligned(as: SIMD8<Float>.self)
-                        let vb = UnsafeRawPointer(b + x).loadUnaligned(as: SIMD8<Float>.self)
-                        acc += (va + vb) * wk
+                    let a = UnsafeRawPointer(c + x - k).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(c + x + k).loadUnaligned(as: SIMD8<Float>.self)
+                    acc += (a + b) * w[k]
+                }
+                UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD8<Float>.self)
+                x += 8
+            }
+            while x < n {
+                var acc = c[x] * w[0]
+                for k in 1 ... r { acc += w[k] * (c[x - k] + c[x + k]) }
+                out[x] = acc
+                x += 1
+            }
+        }
+
+        @inline(__always)
+        private func vertical(_ y: Int, _ emit: (Int, UnsafePointer<Float>) -> Void) {
+            let h = height, n = width
+            if r == 0 {
+                emit(y, UnsafePointer(ring + (y & ringMask) * n))
+            } else {
+                // The 2r + 1 input rows of output row y (clamped at the image edges), once per row.
+                let rows = taps
+                for k in -r ... r { rows[k + r] = UnsafePointer(ring + (min(max(y + k, 0), h - 1) & ringMask) * n) }
+                w.withUnsafeBufferPointer { wp in
+                    let w = wp.baseAddress!, out = output, c = rows[r]
+                    var x = 0
+                    while x + 8 <= n {
+                        var acc = UnsafeRawPointer(c + x).loadUnaligned(as: SIMD8<Float>.self) * w[0]
+                        for k in 1 ... r {
+                            let a = UnsafeRawPointer(rows[r - k] + x).loadUnaligned(as: SIMD8<Float>.self)
+                            let b = UnsafeRawPointer(rows[r + k] + x).loadUnaligned(as: SIMD8<Float>.self)
+                            acc += (a + b) * w[k]
+                        }
                         UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD8<Float>.self)
                         x += 8
                     }
-                    while x < width { out[x] += wk * (a[x] + b[x]); x += 1 }
+                    while x < n {
+                        var acc = c[x] * w[0]
+                        for k in 1 ... r { acc += w[k] * (rows[r - k][x] + rows[r + k][x]) }
+                        out[x] = acc
+                        x += 1
+                    }
                 }
+                emit(y, UnsafePointer(output))
             }
-        }
-    }
-
-    /// `out[x] = w0 row(0)[x] + sum_k wk (row(-k)[x] + row(k)[x])`, eight lanes at a time.
-    @inline(__always)
-    static func accumulate(_ out: UnsafeMutablePointer<Float>, _ n: Int, _ w: UnsafePointer<Float>, _ r: Int,
-                           _ row: (Int) -> UnsafePointer<Float>) {
-        let c = row(0)
-        var x = 0
-        while x + 8 <= n {
-            var acc = SIMD8<Float>(UnsafeBufferPointer(start: c + x, count: 8)) * w[0]
-            for k in 1 ... r {
-                let a = SIMD8<Float>(UnsafeBufferPointer(start: row(-k) + x, count: 8))
-                let b = SIMD8<Float>(UnsafeBufferPointer(start: row(k) + x, count: 8))
-                acc += (a + b) * w[k]
-            }
-            UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD8<Float>.self)
-            x += 8
-        }
-        while x < n {
-            var acc = c[x] * w[0]
-            for k in 1 ... r { acc += w[k] * (row(-k)[x] + row(k)[x]) }
-            out[x] = acc
-            x += 1
+            emitted = y + 1
         }
     }
 }

@@ -14,6 +14,13 @@ public struct PatternRegistration: Sendable, Equatable {
 /// Per-pattern registration (methods notes, section 1, steps 4-5, spot detection, refinement, record and
 /// reconstruction) on a prepared pattern (binned, centred and 3 x 3-averaged as chosen), with all scratch
 /// buffers owned by the registrar: registering a pattern allocates nothing. One registrar per thread.
+///
+/// The pattern is streamed row by row through one fused pass (sanitise, range, corner noise, the
+/// localisation blur through a ring of `2 sigma_r + 1` rows, the block minima of the background), so that
+/// besides the small shrunk background image only two full-size images are written: the blurred,
+/// background-subtracted image used for detection and the background-subtracted unblurred image used for
+/// refinement and intensities. The 3 x 3 scan mean can be fused into the same pass
+/// (`register(neighbours:...)`).
 public final class PatternRegistrar {
     public let parameters: RegistrationParameters
     /// Working pattern shape (after binning).
@@ -21,10 +28,18 @@ public final class PatternRegistrar {
     /// Applied to the refined spot positions (about the direct beam) when set.
     public let distortion: EllipticalDistortion?
 
-    private var work: [Float], background: [Float], subtracted: [Float], blurred: [Float], scratch: [Float]
+    /// Rows of the 3 x 3 mean, or the sanitised copy of a pattern with non-finite values.
+    private let work: UnsafeMutablePointer<Float>
+    /// Blurred, then background-subtracted (detection, pseudo-prominence).
+    private let blurred: UnsafeMutablePointer<Float>
+    /// Unblurred minus background (refinement, intensities).
+    private let subtracted: UnsafeMutablePointer<Float>
+    /// One row: a sanitised input row; one row of the background.
+    private let rowFix: UnsafeMutablePointer<Float>, backgroundRow: UnsafeMutablePointer<Float>
     private var reconstructionScratch: [Float]
     private var candidates: [Peak] = [], interiorPeaks: [Peak] = []
     private let blur: GaussianBlur
+    private let blurStream: GaussianBlur.RowStream
     private let reconstructionBlur: GaussianBlur?
     private let paraboloid: ParaboloidBackground
     private let prominence: TopographicProminence
@@ -41,16 +56,24 @@ public final class PatternRegistrar {
         self.shape = shape
         self.distortion = distortion
         let n = shape.pixelCount
-        work = [Float](repeating: 0, count: n)
-        background = work; subtracted = work; blurred = work; scratch = work
+        work = .allocate(capacity: n); work.initialize(repeating: 0, count: n)
+        blurred = .allocate(capacity: n); blurred.initialize(repeating: 0, count: n)
+        subtracted = .allocate(capacity: n); subtracted.initialize(repeating: 0, count: n)
+        rowFix = .allocate(capacity: shape.columns); rowFix.initialize(repeating: 0, count: shape.columns)
+        backgroundRow = .allocate(capacity: shape.columns); backgroundRow.initialize(repeating: 0, count: shape.columns)
         let rn = parameters.reconstructionSize * parameters.reconstructionSize
         reconstructionScratch = parameters.reconstructionBlurSigma > 0 ? [Float](repeating: 0, count: rn) : [0]
         blur = GaussianBlur(sigma: parameters.blurSigma)
+        blurStream = GaussianBlur.RowStream(blur: blur, width: shape.columns, height: shape.rows)
         reconstructionBlur = parameters.reconstructionBlurSigma > 0 ? GaussianBlur(sigma: parameters.reconstructionBlurSigma) : nil
         paraboloid = ParaboloidBackground(maxSide: max(shape.rows, shape.columns), radius: parameters.backgroundRadius)
         prominence = TopographicProminence(pixelCapacity: n)
         candidates.reserveCapacity(4096)
         interiorPeaks.reserveCapacity(4096)
+    }
+
+    deinit {
+        work.deallocate(); blurred.deallocate(); subtracted.deallocate(); rowFix.deallocate(); backgroundRow.deallocate()
     }
 
     /// Pixels of one reconstructed pattern.
@@ -61,54 +84,139 @@ public final class PatternRegistrar {
     /// (`reconstructionPixelCount` values).
     public func register(pattern: UnsafeBufferPointer<Float>, appendingSpotsTo spots: inout [Spot],
                          reconstruction: UnsafeMutableBufferPointer<Float>?) -> PatternRegistration {
+        precondition(pattern.count >= shape.pixelCount,
+                     "PatternRegistrar: pattern has \(pattern.count) values, expected \(shape.pixelCount)")
+        return register(source: .pattern(pattern.baseAddress!), spots: &spots, reconstruction: reconstruction)
+    }
+
+    /// Registers the 3 x 3 scan mean (methods notes, step 3) of `neighbours` (the patterns to average, in the
+    /// order `ScanNeighbourMean.neighbours` gives, each `shape.pixelCount` values) without writing the mean
+    /// pattern anywhere but the registrar's own workspace; otherwise as `register(pattern:...)`.
+    public func register(neighbours: UnsafeBufferPointer<UnsafePointer<Float>>, appendingSpotsTo spots: inout [Spot],
+                         reconstruction: UnsafeMutableBufferPointer<Float>?) -> PatternRegistration {
+        precondition(!neighbours.isEmpty, "PatternRegistrar: no pattern to average")
+        return register(source: .mean(neighbours), spots: &spots, reconstruction: reconstruction)
+    }
+
+    private enum RowSource {
+        case pattern(UnsafePointer<Float>)
+        case mean(UnsafeBufferPointer<UnsafePointer<Float>>)
+    }
+
+    private func register(source: RowSource, spots: inout [Spot],
+                          reconstruction: UnsafeMutableBufferPointer<Float>?) -> PatternRegistration {
         let w = shape.columns, h = shape.rows, n = shape.pixelCount
-        precondition(pattern.count >= n, "PatternRegistrar: pattern has \(pattern.count) values, expected \(n)")
         let p = parameters
         var maps = PatternMaps()
-        var invalid = 0
         let first = spots.count
-        work.withUnsafeMutableBufferPointer { work in
-        background.withUnsafeMutableBufferPointer { bg in
-        subtracted.withUnsafeMutableBufferPointer { sub in
-        blurred.withUnsafeMutableBufferPointer { bl in
-        scratch.withUnsafeMutableBufferPointer { tmp in
-            // Sanitise: non-finite values count as zero; find the dynamic range.
-            let (lo, hi, bad) = Self.sanitise(pattern.baseAddress!, into: work.baseAddress!, count: n)
-            invalid = bad
-            let range = hi - lo
-            let grey: Float = p.greyLevelScale == .absolute ? 1 : (range.isFinite && range > 0 ? range / 255 : 0)
-            let cwork = UnsafeBufferPointer(work)
-            // Noise from the high-angle corners, before background subtraction.
-            let noise = SpotMeasurement.cornerNoise(cwork, width: w, height: h)
-            // Step 5: blur for localisation (of the pattern; the background is smooth, so blurring before or
-            // after subtracting it is the same up to the background's own curvature).
-            blur.apply(cwork, width: w, height: h, scratch: tmp, into: bl)
-            // Step 4: background subtraction. The background surface is the paraboloid opening of the *smoothed*
-            // pattern (ImageJ's rolling ball also smooths before rolling, 3 x 3); estimated on raw pixels, the
-            // opening follows the noise minima and leaves ridges as tall as the noise that would pass the
-            // prominence test. It is subtracted from the unblurred pattern (intensities) and from the blurred one
-            // (detection). Without background subtraction, the minimum is subtracted.
-            if p.backgroundSubtraction {
-                let c = grey / (2 * p.backgroundRadius)
-                paraboloid.subtract(UnsafeBufferPointer(bl), width: w, height: h, curvature: c, background: bg, into: bl)
-                let s = sub.baseAddress!, wk = work.baseAddress!, b = bg.baseAddress!
-                for i in 0 ..< n { s[i] = wk[i] - b[i] }
-            } else {
-                let m = lo.isFinite ? lo : 0
-                for i in 0 ..< n { sub[i] = work[i] - m; bl[i] -= m }
+        let work = self.work, bl = self.blurred, sub = self.subtracted
+
+        // Pass 1, row by row: the prepared row (the scan mean when asked), sanitised (non-finite values count
+        // as zero); its range; the corner noise (before background subtraction); the localisation blur
+        // (step 5: the background is smooth, so blurring before or after subtracting it is the same up to its
+        // own curvature); and the block minima of the blurred image for the background.
+        var lo = Float.infinity, hi = -Float.infinity, blurLow = Float.infinity
+        var invalid = 0
+        var noiseSum = SpotMeasurement.CornerNoise(width: w, height: h)
+        let shrink = p.backgroundSubtraction
+        blurStream.reset()
+        for y in 0 ..< h {
+            var row: UnsafePointer<Float>
+            switch source {
+            case .pattern(let base):
+                row = base + y * w
+            case .mean(let sources):
+                let d = work + y * w, off = y * w
+                let inv = 1 / Float(sources.count)
+                d.update(from: sources[0] + off, count: w)
+                for k in 1 ..< sources.count {
+                    let s = sources[k] + off
+                    for i in 0 ..< w { d[i] += s[i] }
+                }
+                for i in 0 ..< w { d[i] *= inv }
+                row = UnsafePointer(d)
             }
-            let cbl = UnsafeBufferPointer(bl), csub = UnsafeBufferPointer(sub)
-            // Adaptive prominence threshold.
-            let threshold = max(p.userProminence ?? 0, p.defaultProminenceGreyLevels * grey, noise)
-            maps.noise = noise
-            maps.threshold = threshold
-            // Candidate maxima: 3 x 3 (non-strict) local maxima at least `threshold` above the minimum.
-            let minimum = Self.minimum(UnsafePointer(bl.baseAddress!), count: n)
-            var lowestCandidate = Float.infinity
-            interiorPeaks.removeAll(keepingCapacity: true)
-            for y in 1 ..< h - 1 {
-                let r = bl.baseAddress! + y * w
-                for x in 1 ..< w - 1 {
+            let (rlo, rhi, bad) = Self.valueRange(row, count: w)
+            if bad > 0 {
+                invalid += bad
+                let r = Self.sanitise(row, into: rowFix, count: w)
+                row = UnsafePointer(rowFix)
+                lo = min(lo, r.lo); hi = max(hi, r.hi)
+            } else {
+                lo = min(lo, rlo); hi = max(hi, rhi)
+            }
+            noiseSum.add(row: row, index: y)
+            blurStream.push(row) { yo, out in
+                let dst = bl + yo * w
+                dst.update(from: out, count: w)
+                blurLow = min(blurLow, Self.minimum(out, count: w))
+                if shrink { paraboloid.shrink(row: out, y: yo, width: w, height: h) }
+            }
+        }
+        blurStream.finish { yo, out in
+            let dst = bl + yo * w
+            dst.update(from: out, count: w)
+            blurLow = min(blurLow, Self.minimum(out, count: w))
+            if shrink { paraboloid.shrink(row: out, y: yo, width: w, height: h) }
+        }
+        // The prepared pattern: the caller's (or the mean) when it was finite, else a sanitised copy.
+        var prepared: UnsafePointer<Float>
+        switch source {
+        case .pattern(let base): prepared = base
+        case .mean: prepared = UnsafePointer(work)
+        }
+        if invalid > 0 {
+            _ = Self.sanitise(prepared, into: work, count: n)
+            prepared = UnsafePointer(work)
+        }
+        let span = hi - lo
+        let grey: Float = p.greyLevelScale == .absolute ? 1 : (span.isFinite && span > 0 ? span / 255 : 0)
+        let noise = noiseSum.value
+
+        // Pass 2, row by row: background subtraction (step 4). The background surface is the paraboloid
+        // opening of the *smoothed* pattern (ImageJ's rolling ball also smooths before rolling, 3 x 3); estimated
+        // on raw pixels, the opening follows the noise minima and leaves ridges as tall as the noise that would
+        // pass the prominence test. Clamped to the blurred image, it is subtracted from the unblurred pattern
+        // (intensities) and from the blurred one (detection). Without background subtraction, the minimum is
+        // subtracted.
+        var minimum = Float.infinity
+        if p.backgroundSubtraction {
+            let c = grey / (2 * p.backgroundRadius)
+            let curved = c > 0 && c.isFinite
+            if curved { paraboloid.open(curvature: c, width: w, height: h) }
+            let bgr = backgroundRow
+            for y in 0 ..< h {
+                if curved { paraboloid.backgroundRow(y, width: w, height: h, into: bgr) }
+                else { bgr.update(repeating: blurLow, count: w) } // a flat element: the global minimum
+                minimum = min(minimum, Self.subtractBackground(bgr, blurred: bl + y * w, pattern: prepared + y * w,
+                                                               into: sub + y * w, count: w))
+            }
+        } else {
+            let m = lo.isFinite ? lo : 0
+            for i in 0 ..< n { sub[i] = prepared[i] - m; bl[i] -= m }
+            minimum = Self.minimum(UnsafePointer(bl), count: n)
+        }
+        let cbl = UnsafeBufferPointer(start: UnsafePointer(bl), count: n)
+        let csub = UnsafeBufferPointer(start: UnsafePointer(sub), count: n)
+        // Adaptive prominence threshold.
+        let threshold = max(p.userProminence ?? 0, p.defaultProminenceGreyLevels * grey, noise)
+        maps.noise = noise
+        maps.threshold = threshold
+        // Candidate maxima: 3 x 3 (non-strict) local maxima at least `threshold` above the minimum.
+        var lowestCandidate = Float.infinity
+        interiorPeaks.removeAll(keepingCapacity: true)
+        let vMinimum = SIMD8<Float>(repeating: minimum), vThreshold = SIMD8<Float>(repeating: threshold)
+        for y in 1 ..< h - 1 {
+            let r = UnsafePointer(bl) + y * w
+            var x = 1
+            while x < w - 1 {
+                let end = min(x + 8, w - 1)
+                if end - x == 8 { // eight pixels at once below the threshold: the common case, skipped
+                    let v = UnsafeRawPointer(r + x).loadUnaligned(as: SIMD8<Float>.self)
+                    if !any(v - vMinimum .>= vThreshold) { x = end; continue }
+                }
+                let x0 = x
+                for x in x0 ..< end {
                     let v = r[x]
                     if v - minimum < threshold || v < r[x - 1] || v < r[x + 1] { continue }
                     let u = r - w, d = r + w
@@ -119,56 +227,58 @@ public final class PatternRegistrar {
                         interiorPeaks.append(Peak(index: y * w + x, value: v, prominence: threshold, saddleFound: true))
                     }
                 }
+                x = end
             }
-            if !p.excludeEdgeMaxima { // border pixels can be maxima too
-                for i in 0 ..< n {
-                    let y = i / w, x = i % w
-                    if y > 0 && y < h - 1 && x > 0 && x < w - 1 { continue }
-                    let v = bl[i]
-                    if v - minimum < threshold { continue }
-                    var isMax = true
-                    for yy in max(0, y - 1) ... min(h - 1, y + 1) {
-                        for xx in max(0, x - 1) ... min(w - 1, x + 1) where bl[yy * w + xx] > v { isMax = false }
-                    }
-                    if isMax { lowestCandidate = min(lowestCandidate, v) }
+        }
+        if !p.excludeEdgeMaxima { // border pixels can be maxima too
+            for i in 0 ..< n {
+                let y = i / w, x = i % w
+                if y > 0 && y < h - 1 && x > 0 && x < w - 1 { continue }
+                let v = bl[i]
+                if v - minimum < threshold { continue }
+                var isMax = true
+                for yy in max(0, y - 1) ... min(h - 1, y + 1) {
+                    for xx in max(0, x - 1) ... min(w - 1, x + 1) where bl[yy * w + xx] > v { isMax = false }
                 }
+                if isMax { lowestCandidate = min(lowestCandidate, v) }
             }
-            candidates.removeAll(keepingCapacity: true)
-            // Fast exact path: test the interior peaks one by one, highest first, by a bounded fill
-            // (`TopographicProminence.isProminent`); the full watershed runs only when the fills exceed their
-            // budget (or edge maxima are allowed, or the threshold is not positive). Both accept the same peaks.
-            var decided = false
-            if lowestCandidate.isFinite && p.excludeEdgeMaxima && threshold > 0 && threshold.isFinite {
-                let floor = lowestCandidate - threshold
-                var budget = n / 4
-                decided = true
-                interiorPeaks.sort { $0.value > $1.value || ($0.value == $1.value && $0.index < $1.index) }
-                for pk in interiorPeaks {
-                    guard let prominent = prominence.isProminent(cbl, width: w, height: h, peak: pk.index,
-                                                                 threshold: threshold, floor: floor, budget: &budget)
-                    else { decided = false; break }
-                    if !prominent
-                        || prominence.regionTouchesEdge(cbl, width: w, height: h, peak: pk.index, threshold: threshold) {
-                        continue
-                    }
-                    candidates.append(pk)
-                    if candidates.count == p.maxSpots { break }
+        }
+        candidates.removeAll(keepingCapacity: true)
+        // Fast exact path: test the interior peaks one by one, highest first, by a bounded fill
+        // (`TopographicProminence.isProminent`); the full watershed runs only when the fills exceed their
+        // budget (or edge maxima are allowed, or the threshold is not positive). Both accept the same peaks.
+        var decided = false
+        if lowestCandidate.isFinite && p.excludeEdgeMaxima && threshold > 0 && threshold.isFinite {
+            let floor = lowestCandidate - threshold
+            var budget = n / 4
+            decided = true
+            interiorPeaks.sort { $0.value > $1.value || ($0.value == $1.value && $0.index < $1.index) }
+            for pk in interiorPeaks {
+                guard let prominent = prominence.isProminent(cbl, width: w, height: h, peak: pk.index,
+                                                             threshold: threshold, floor: floor, budget: &budget)
+                else { decided = false; break }
+                if !prominent
+                    || prominence.regionTouchesEdge(cbl, width: w, height: h, peak: pk.index, threshold: threshold) {
+                    continue
                 }
-                if !decided { candidates.removeAll(keepingCapacity: true) }
+                candidates.append(pk)
+                if candidates.count == p.maxSpots { break }
             }
-            if lowestCandidate.isFinite && !decided {
-                let peaks = prominence.compute(cbl, width: w, height: h, floor: lowestCandidate - threshold)
-                for pk in peaks where pk.prominence > 0 && pk.value - minimum >= threshold
-                    && (pk.saddleFound ? pk.prominence >= threshold : pk.value >= lowestCandidate) {
-                    if p.excludeEdgeMaxima
-                        && prominence.regionTouchesEdge(cbl, width: w, height: h, peak: pk.index, threshold: threshold) {
-                        continue
-                    }
-                    candidates.append(pk)
-                    if candidates.count == p.maxSpots { break } // peaks come in descending value: the strongest
+            if !decided { candidates.removeAll(keepingCapacity: true) }
+        }
+        if lowestCandidate.isFinite && !decided {
+            let peaks = prominence.compute(cbl, width: w, height: h, floor: lowestCandidate - threshold)
+            for pk in peaks where pk.prominence > 0 && pk.value - minimum >= threshold
+                && (pk.saddleFound ? pk.prominence >= threshold : pk.value >= lowestCandidate) {
+                if p.excludeEdgeMaxima
+                    && prominence.regionTouchesEdge(cbl, width: w, height: h, peak: pk.index, threshold: threshold) {
+                    continue
                 }
+                candidates.append(pk)
+                if candidates.count == p.maxSpots { break } // peaks come in descending value: the strongest
             }
-            guard !candidates.isEmpty else { return }
+        }
+        if !candidates.isEmpty {
             // Sort by distance to the centre; the nearest is the direct beam.
             Self.sortByDistanceToCentre(&candidates, width: w, height: h)
             // Sub-pixel refinement and record.
@@ -200,7 +310,7 @@ public final class PatternRegistrar {
                     ($0.x - cx) * ($0.x - cx) + ($0.y - cy) * ($0.y - cy) < ($1.x - cx) * ($1.x - cx) + ($1.y - cy) * ($1.y - cy)
                 }
             }
-        }}}}}
+        }
         let range = first ..< spots.count
         maps.spotCount = range.count
         if !range.isEmpty {
@@ -220,6 +330,67 @@ public final class PatternRegistrar {
             }
         }
         return PatternRegistration(spotRange: range, maps: maps, invalidPixels: invalid)
+    }
+
+    /// One row of the background subtraction: `b = min(background, blurred)` (the background never exceeds
+    /// the blurred image), `subtracted = pattern - b`, `blurred -= b`; returns the minimum of the new blurred row.
+    @inline(__always)
+    static func subtractBackground(_ bg: UnsafePointer<Float>, blurred: UnsafeMutablePointer<Float>,
+                                   pattern: UnsafePointer<Float>, into subtracted: UnsafeMutablePointer<Float>,
+                                   count n: Int) -> Float {
+        var low = SIMD8<Float>(repeating: .infinity)
+        var x = 0
+        while x + 8 <= n {
+            let g = UnsafeRawPointer(bg + x).loadUnaligned(as: SIMD8<Float>.self)
+            let v = UnsafeRawPointer(blurred + x).loadUnaligned(as: SIMD8<Float>.self)
+            let q = UnsafeRawPointer(pattern + x).loadUnaligned(as: SIMD8<Float>.self)
+            let b = g.replacing(with: v, where: v .< g)
+            let d = v - b
+            UnsafeMutableRawPointer(subtracted + x).storeBytes(of: q - b, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(blurred + x).storeBytes(of: d, as: SIMD8<Float>.self)
+            low = low.replacing(with: d, where: d .< low)
+            x += 8
+        }
+        var m = low.min()
+        while x < n {
+            let v = blurred[x]
+            let b = min(bg[x], v)
+            subtracted[x] = pattern[x] - b
+            let d = v - b
+            blurred[x] = d
+            m = min(m, d)
+            x += 1
+        }
+        return m
+    }
+
+    /// Minimum, maximum and number of non-finite values of `count` values (eight lanes at a time; the
+    /// minimum and maximum are meaningful only when no value is non-finite).
+    @inline(__always)
+    static func valueRange(_ p: UnsafePointer<Float>, count n: Int) -> (lo: Float, hi: Float, invalid: Int) {
+        var lo = SIMD8<Float>(repeating: .infinity), hi = SIMD8<Float>(repeating: -.infinity)
+        var finite = SIMDMask<SIMD8<Int32>>(repeating: true)
+        let big = SIMD8<Float>(repeating: .greatestFiniteMagnitude)
+        var x = 0
+        while x + 8 <= n {
+            let v = UnsafeRawPointer(p + x).loadUnaligned(as: SIMD8<Float>.self)
+            finite = finite .& (v .<= big) .& (v .>= -big) // false for NaN and infinities
+            lo = lo.replacing(with: v, where: v .< lo)
+            hi = hi.replacing(with: v, where: v .> hi)
+            x += 8
+        }
+        var bad = 0
+        var l = lo.min(), u = hi.max()
+        if !all(finite) {
+            bad = 0
+            for i in 0 ..< x where !p[i].isFinite { bad += 1 }
+        }
+        while x < n {
+            let v = p[x]
+            if v.isFinite { l = min(l, v); u = max(u, v) } else { bad += 1 }
+            x += 1
+        }
+        return (l, u, bad)
     }
 
     /// Copies `count` values with NaN and infinities replaced by zero; returns their minimum, maximum and the

@@ -109,12 +109,7 @@ public final class RegistrationPipeline {
                     }
                 }
                 if parameters.scanMean {
-                    var averaged = [Float](repeating: 0, count: count * nw)
-                    try averaged.withUnsafeMutableBufferPointer { av in
-                        try ScanNeighbourMean.apply(rows: UnsafeBufferPointer(wk), rowCount: rows, columns: scan.columns,
-                                                    pixelCount: nw, haloAbove: nil, haloBelow: nil, into: av)
-                        try registerPrepared(UnsafeBufferPointer(av), count: count, into: &result)
-                    }
+                    try registerAveraged(UnsafeBufferPointer(wk), rowCount: rows, columns: scan.columns, into: &result)
                 } else {
                     try registerPrepared(UnsafeBufferPointer(wk), count: count, into: &result)
                 }
@@ -123,36 +118,73 @@ public final class RegistrationPipeline {
         return result
     }
 
+    /// Registers the 3 x 3 scan means of `rowCount` prepared scan rows (no halo: the rows are the whole
+    /// block), appending to `result`; the mean is formed inside the registrar (`register(neighbours:)`).
+    public func registerAveraged(_ rows: UnsafeBufferPointer<Float>, rowCount: Int, columns: Int,
+                                 into result: inout ScanRegistration) throws {
+        let nw = workingShape.pixelCount, rowSize = columns * nw
+        precondition(rows.count >= rowCount * rowSize)
+        let base = rows.baseAddress!
+        var slots = [UnsafePointer<Float>](repeating: base, count: 9)
+        for r in 0 ..< rowCount {
+            for c in 0 ..< columns {
+                let n = slots.withUnsafeMutableBufferPointer {
+                    ScanNeighbourMean.neighbours(above: r > 0 ? base + (r - 1) * rowSize : nil, current: base + r * rowSize,
+                                                 below: r + 1 < rowCount ? base + (r + 1) * rowSize : nil, column: c,
+                                                 columns: columns, pixelCount: nw, into: $0.baseAddress!)
+                }
+                try slots.withUnsafeBufferPointer { sources in
+                    try record(result: &result) { spots, rec in
+                        registrar.register(neighbours: UnsafeBufferPointer(rebasing: sources[0 ..< n]), appendingSpotsTo: &spots,
+                                           reconstruction: rec)
+                    }
+                }
+            }
+        }
+    }
+
     /// Registers `count` prepared patterns (after centring and the 3 x 3 mean), appending to `result`.
     public func registerPrepared(_ patterns: UnsafeBufferPointer<Float>, count: Int,
                                  into result: inout ScanRegistration) throws {
-        let nw = workingShape.pixelCount, nr = registrar.reconstructionPixelCount
-        let reconstruct = !result.reconstruction.isEmpty
-        let cx = Float(workingShape.columns) / 2, cy = Float(workingShape.rows) / 2
+        let nw = workingShape.pixelCount
         for k in 0 ..< count {
-            let position = result.registered
             let pattern = UnsafeBufferPointer(rebasing: patterns[k * nw ..< (k + 1) * nw])
-            let reg: PatternRegistration
-            if reconstruct {
-                reg = result.reconstruction.withUnsafeMutableBufferPointer { out in
-                    registrar.register(pattern: pattern, appendingSpotsTo: &result.spots,
-                                       reconstruction: UnsafeMutableBufferPointer(rebasing: out[position * nr ..< (position + 1) * nr]))
-                }
-            } else {
-                reg = registrar.register(pattern: pattern, appendingSpotsTo: &result.spots, reconstruction: nil)
+            try record(result: &result) { spots, rec in
+                registrar.register(pattern: pattern, appendingSpotsTo: &spots, reconstruction: rec)
             }
-            result.spotOffsets[position] = reg.spotRange.lowerBound
-            result.spotCounts[position] = reg.spotRange.count
-            result.maps[position] = reg.maps
-            result.spots.withUnsafeBufferPointer { sp in
-                let mine = UnsafeBufferPointer(rebasing: sp[reg.spotRange])
-                for (d, sel) in darkFields.enumerated() {
-                    result.darkFieldValues[d][position] = sel.value(spots: mine, directBeam: reg.hasDirectBeam ? 0 : nil,
-                                                                    centreX: cx, centreY: cy)
-                }
-            }
-            result.registered += 1
         }
+    }
+
+    /// Registers the next position of `result` with `body` (given the spot array and the position's
+    /// reconstruction slot) and records its spot range, maps and dark fields.
+    private func record(result: inout ScanRegistration,
+                        _ body: (inout [Spot], UnsafeMutableBufferPointer<Float>?) -> PatternRegistration) throws {
+        let nr = registrar.reconstructionPixelCount
+        let cx = Float(workingShape.columns) / 2, cy = Float(workingShape.rows) / 2
+        let position = result.registered
+        guard position < result.count else {
+            throw STEMError.shapeMismatch(path: "registration", field: "positions", expected: "\(result.count)",
+                                          found: "more")
+        }
+        let reg: PatternRegistration
+        if !result.reconstruction.isEmpty {
+            reg = result.reconstruction.withUnsafeMutableBufferPointer { out in
+                body(&result.spots, UnsafeMutableBufferPointer(rebasing: out[position * nr ..< (position + 1) * nr]))
+            }
+        } else {
+            reg = body(&result.spots, nil)
+        }
+        result.spotOffsets[position] = reg.spotRange.lowerBound
+        result.spotCounts[position] = reg.spotRange.count
+        result.maps[position] = reg.maps
+        result.spots.withUnsafeBufferPointer { sp in
+            let mine = UnsafeBufferPointer(rebasing: sp[reg.spotRange])
+            for (d, sel) in darkFields.enumerated() {
+                result.darkFieldValues[d][position] = sel.value(spots: mine, directBeam: reg.hasDirectBeam ? 0 : nil,
+                                                                centreX: cx, centreY: cy)
+            }
+        }
+        result.registered += 1
     }
 }
 

@@ -40,16 +40,11 @@ public enum ScanNeighbourMean {
         var sources = [UnsafePointer<Float>](repeating: base, count: 9 * columns)
         var counts = [Int](repeating: 0, count: columns)
         for r in 0 ..< rowCount {
-            let neighbourRows = [row(r - 1), row(r), row(r + 1)].compactMap { $0 }
             for c in 0 ..< columns {
-                var n = 0
-                for nr in neighbourRows {
-                    for cc in max(0, c - 1) ... min(columns - 1, c + 1) {
-                        sources[9 * c + n] = nr + cc * pixelCount
-                        n += 1
-                    }
+                counts[c] = sources.withUnsafeMutableBufferPointer {
+                    neighbours(above: row(r - 1), current: row(r)!, below: row(r + 1), column: c, columns: columns,
+                               pixelCount: pixelCount, into: $0.baseAddress! + 9 * c)
                 }
-                counts[c] = n
             }
             var start = 0
             while start < pixelCount {
@@ -69,5 +64,25 @@ public enum ScanNeighbourMean {
                 start = end
             }
         }
+    }
+
+    /// The patterns averaged at column `c` of a scan row, in the order they are summed (row-major over the
+    /// scan neighbours x-1..x+1, y-1..y+1 that exist): `above`, `current` and `below` are the scan rows
+    /// (`columns` patterns of `pixelCount` values each; nil outside the scan). Writes up to 9 pointers to
+    /// `destination` and returns how many.
+    @inline(__always)
+    public static func neighbours(above: UnsafePointer<Float>?, current: UnsafePointer<Float>,
+                                  below: UnsafePointer<Float>?, column c: Int, columns: Int, pixelCount: Int,
+                                  into destination: UnsafeMutablePointer<UnsafePointer<Float>>) -> Int {
+        var n = 0
+        @inline(__always) func add(_ row: UnsafePointer<Float>?) {
+            guard let row else { return }
+            for cc in max(0, c - 1) ... min(columns - 1, c + 1) {
+                destination[n] = row + cc * pixelCount
+                n += 1
+            }
+        }
+        add(above); add(current); add(below)
+        return n
     }
 }

@@ -4,11 +4,28 @@ public enum SpotMeasurement {
     /// Standard deviation of the pixels whose centres lie outside the inscribed circle (radius min(W, H)/2
     /// around (W/2, H/2)): the high-angle corners (methods notes, "noise"). 0 when there are fewer than two.
     public static func cornerNoise(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int) -> Float {
-        let cx = Double(width) / 2, cy = Double(height) / 2
-        let r = Double(min(width, height)) / 2, r2 = r * r
-        var n = 0.0, s = 0.0, ss = 0.0
-        let p = image.baseAddress!
-        for i in 0 ..< height {
+        var acc = CornerNoise(width: width, height: height)
+        for i in 0 ..< height { acc.add(row: image.baseAddress! + i * width, index: i) }
+        return acc.value
+    }
+
+    /// `cornerNoise` accumulated one row at a time (rows in any order, each once).
+    public struct CornerNoise {
+        public let width: Int, height: Int
+        private let cx: Double, cy: Double, r2: Double
+        private var n = 0.0, s = 0.0, ss = 0.0
+
+        public init(width: Int, height: Int) {
+            self.width = width
+            self.height = height
+            cx = Double(width) / 2; cy = Double(height) / 2
+            let r = Double(min(width, height)) / 2
+            r2 = r * r
+        }
+
+        /// Adds the corner pixels of row `i`.
+        @inline(__always)
+        public mutating func add(row: UnsafePointer<Float>, index i: Int) {
             let dy = Double(i) + 0.5 - cy
             let h2 = r2 - dy * dy
             // Columns inside the circle: |j + 0.5 - cx| <= h.
@@ -18,17 +35,20 @@ public enum SpotMeasurement {
                 j0 = max(0, Int((cx - h - 0.5).rounded(.up)))
                 j1 = min(width - 1, Int((cx + h - 0.5).rounded(.down)))
             }
-            let row = p + i * width
             var rs: Float = 0, rss: Float = 0, rn = 0
             for j in 0 ..< min(j0, width) { let v = row[j]; rs += v; rss += v * v; rn += 1 }
             for j in max(j1 + 1, 0) ..< width where j >= j0 { let v = row[j]; rs += v; rss += v * v; rn += 1 }
             n += Double(rn); s += Double(rs); ss += Double(rss)
         }
-        guard n > 1 else { return 0 }
-        let mean = s / n
-        let variance = max(0, (ss - n * mean * mean) / (n - 1))
-        let sd = Float(variance.squareRoot())
-        return sd.isFinite ? sd : 0
+
+        /// The standard deviation of the pixels added (0 when fewer than two).
+        public var value: Float {
+            guard n > 1 else { return 0 }
+            let mean = s / n
+            let variance = max(0, (ss - n * mean * mean) / (n - 1))
+            let sd = Float(variance.squareRoot())
+            return sd.isFinite ? sd : 0
+        }
     }
 
     /// `passes` iterations of the intensity centroid (weights clipped at zero, optionally above the mean of

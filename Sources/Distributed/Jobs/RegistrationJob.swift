@@ -138,56 +138,55 @@ public enum RegistrationJob {
         var maps = [PatternMaps](repeating: PatternMaps(), count: positions.count)
         var darkFieldValues = [[Float]](repeating: [Float](repeating: 0, count: positions.count), count: options.darkFields.count)
         var invalidPixels = 0
-        var averaged = [Float](repeating: 0, count: hasRows ? rowValues : 0)
-        var recRow = [Float](repeating: 0, count: hasRows && options.writeReconstruction ? scan.columns * nr : 0)
+        // One scan row of reconstructed patterns, written to the file row by row.
+        let recRow = UnsafeMutableBufferPointer<Float>.allocate(capacity: hasRows && options.writeReconstruction ? scan.columns * nr : 0)
+        recRow.initialize(repeating: 0)
+        defer { recRow.deallocate() }
         let chunkRows = max(1, options.chunkBudgetBytes / max(1, scan.columns * inputShape.pixelCount * 4))
         let progress = ProgressLine(label: "register", total: positions.count, rank: comm.rank)
         let cx = Float(working.columns) / 2, cy = Float(working.rows) / 2
         let registrar = pipeline.registrar
 
+        // The 3 x 3 mean is fused into the registration of each pattern: the registrar averages the (up to)
+        // nine prepared neighbours row by row (`PatternRegistrar.register(neighbours:)`).
+        let neighbourSlots = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 9)
+        defer { neighbourSlots.deallocate() }
         func processRow(_ r: Int, _ cur: [Float], above: [Float]?, below: [Float]?) throws {
-            if p.scanMean {
-                try cur.withUnsafeBufferPointer { c in
-                    try averaged.withUnsafeMutableBufferPointer { out in
-                        try withOptional(above) { a in
-                            try withOptional(below) { b in
-                                try ScanNeighbourMean.apply(rows: c, rowCount: 1, columns: scan.columns, pixelCount: nw,
-                                                            haloAbove: a, haloBelow: b, into: out)
+            cur.withUnsafeBufferPointer { rp in
+                withOptional(above) { a in
+                    withOptional(below) { b in
+                        for c in 0 ..< scan.columns {
+                            let k = (r - myRows.lowerBound) * scan.columns + c
+                            let rec: UnsafeMutableBufferPointer<Float>? = options.writeReconstruction
+                                ? UnsafeMutableBufferPointer(rebasing: recRow[c * nr ..< (c + 1) * nr])
+                                : nil
+                            let reg: PatternRegistration
+                            if p.scanMean {
+                                let count = ScanNeighbourMean.neighbours(
+                                    above: a?.baseAddress, current: rp.baseAddress!, below: b?.baseAddress, column: c,
+                                    columns: scan.columns, pixelCount: nw, into: neighbourSlots)
+                                reg = registrar.register(neighbours: UnsafeBufferPointer(start: neighbourSlots, count: count),
+                                                         appendingSpotsTo: &spots, reconstruction: rec)
+                            } else {
+                                reg = registrar.register(pattern: UnsafeBufferPointer(rebasing: rp[c * nw ..< (c + 1) * nw]),
+                                                         appendingSpotsTo: &spots, reconstruction: rec)
+                            }
+                            counts[k] = Int32(reg.spotRange.count)
+                            maps[k] = reg.maps
+                            invalidPixels += reg.invalidPixels
+                            spots.withUnsafeBufferPointer { sp in
+                                let mine = UnsafeBufferPointer(rebasing: sp[reg.spotRange])
+                                for (d, sel) in options.darkFields.enumerated() {
+                                    darkFieldValues[d][k] = sel.value(spots: mine, directBeam: reg.hasDirectBeam ? 0 : nil,
+                                                                      centreX: cx, centreY: cy)
+                                }
                             }
                         }
                     }
                 }
             }
-            let rowPatterns = p.scanMean ? averaged : cur
-            try rowPatterns.withUnsafeBufferPointer { rp in
-                for c in 0 ..< scan.columns {
-                    let k = (r - myRows.lowerBound) * scan.columns + c
-                    let pattern = UnsafeBufferPointer(rebasing: rp[c * nw ..< (c + 1) * nw])
-                    let reg: PatternRegistration
-                    if options.writeReconstruction {
-                        reg = recRow.withUnsafeMutableBufferPointer { rec in
-                            registrar.register(pattern: pattern, appendingSpotsTo: &spots,
-                                               reconstruction: UnsafeMutableBufferPointer(rebasing: rec[c * nr ..< (c + 1) * nr]))
-                        }
-                    } else {
-                        reg = registrar.register(pattern: pattern, appendingSpotsTo: &spots, reconstruction: nil)
-                    }
-                    counts[k] = Int32(reg.spotRange.count)
-                    maps[k] = reg.maps
-                    invalidPixels += reg.invalidPixels
-                    spots.withUnsafeBufferPointer { sp in
-                        let mine = UnsafeBufferPointer(rebasing: sp[reg.spotRange])
-                        for (d, sel) in options.darkFields.enumerated() {
-                            darkFieldValues[d][k] = sel.value(spots: mine, directBeam: reg.hasDirectBeam ? 0 : nil,
-                                                              centreX: cx, centreY: cy)
-                        }
-                    }
-                }
-            }
             if let ds = reconstruction {
-                try recRow.withUnsafeBufferPointer {
-                    try ds.write(scanRange: r * scan.columns ..< (r + 1) * scan.columns, scanDims: 2, from: $0)
-                }
+                try ds.write(scanRange: r * scan.columns ..< (r + 1) * scan.columns, scanDims: 2, from: UnsafeBufferPointer(recRow))
             }
             progress.update((r + 1 - myRows.lowerBound) * scan.columns, bytes: (r + 1 - myRows.lowerBound) * scan.columns * source.bytesPerPattern)
         }
