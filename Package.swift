@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "FactorizationTests", dependencies: ["Factorization", "STEMCore"], exclude: ["Resources"]),
         .testTarget(name: "OperandoTests", dependencies: ["Operando", "STEMCore"]),
         .testTarget(name: "VirtualImagingTests", dependencies: ["VirtualImaging", "STEMCore"]),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "STEMCore", "HDF5"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "STEMCore", "HDF5", "Registration"]),
     ],
     swiftLanguageModes: [.v5]
 )

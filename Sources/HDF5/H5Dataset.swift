@@ -6,6 +6,12 @@ import STEMCore
 public final class H5Dataset: H5Object {
     deinit { H5Dclose(id) }
 
+    /// File offset of a contiguous dataset's storage (nil when not allocated or chunked).
+    public var storageOffset: UInt64? {
+        let o = H5Dget_offset(id)
+        return o == haddr_t.max ? nil : UInt64(o)
+    }
+
     /// Current dimensions.
     public var shape: [Int] {
         let space = H5Dget_space(id)

@@ -141,6 +141,17 @@ public enum H5MemberKind: Sendable { case group, dataset, other }
 
 /// The root of a file or a group: a place that holds groups and datasets.
 public class H5Location: H5Object {
+    /// The file's size as the library sees it: the larger of its end of allocation and its end of file, so
+    /// every byte the library has placed anything at lies below it.
+    public var endOfAllocation: UInt64? {
+        let f = H5Iget_file_id(id)
+        guard f >= 0 else { return nil }
+        defer { H5Fclose(f) }
+        var size: hsize_t = 0
+        guard H5Fget_filesize(f, &size) >= 0 else { return nil }
+        return UInt64(size)
+    }
+
     /// True when `path` (relative or absolute, "/"-separated) names an existing link, checking each level.
     public func exists(_ path: String) -> Bool {
         var prefix = path.hasPrefix("/") ? "" : "."
@@ -233,8 +244,13 @@ public class H5Location: H5Object {
 
     /// Creates a dataset of element type `T` and the given shape; `chunks` enables chunked layout, `deflate`
     /// (0-9) gzip compression (not usable with parallel writes). Replaces nothing: the path must be free.
+    ///
+    /// With `neverFill`, the fill value (`fillValue`, else zero) is recorded but never written: storage that is
+    /// allocated at the end of a new file and never written reads as zero (a hole), which lets a writer skip
+    /// the all-zero parts of a sparse dataset (see `H5Dataset.storageOffset`).
     public func createDataset<T: H5Scalar>(_ path: String, of type: T.Type, shape: [Int], chunks: [Int]? = nil,
-                                           deflate: Int? = nil, fillValue: T? = nil) throws -> H5Dataset {
+                                           deflate: Int? = nil, fillValue: T? = nil,
+                                           neverFill: Bool = false) throws -> H5Dataset {
         if exists(path) {
             throw STEMError.outputFailed(path: filePath, detail: "dataset \(childName(path)) already exists")
         }
@@ -247,7 +263,8 @@ public class H5Location: H5Object {
             H5Pset_chunk(dcpl.id, Int32(c.count), &c)
             if let level = deflate { H5Pset_deflate(dcpl.id, UInt32(level)) }
         }
-        if var fill = fillValue { H5Pset_fill_value(dcpl.id, T.h5NativeType, &fill) }
+        if var fill = fillValue ?? (neverFill ? T() : nil) { H5Pset_fill_value(dcpl.id, T.h5NativeType, &fill) }
+        if neverFill { H5Pset_fill_time(dcpl.id, H5D_FILL_TIME_NEVER) }
         H5Pset_alloc_time(dcpl.id, H5D_ALLOC_TIME_EARLY)
         let lcpl = H5PropertyList(class: shim_H5P_LINK_CREATE())
         H5Pset_create_intermediate_group(lcpl.id, 1)

@@ -34,6 +34,15 @@ public enum DiscRenderer {
         return max(0, area)
     }
 
+    /// The image rows `draw` visits for a disc at height `cy` (nil: none).
+    @inline(__always)
+    public static func rows(cy: Float, radius: Float, height: Int) -> Range<Int>? {
+        guard radius > 0, cy.isFinite else { return nil }
+        let r = Double(radius), y = Double(cy)
+        let i0 = max(0, Int((y - r).rounded(.down))), i1 = min(height - 1, Int((y + r).rounded(.up)))
+        return i0 <= i1 ? i0 ..< i1 + 1 : nil
+    }
+
     /// Adds a disc of `value` per unit area, radius `radius`, centre (cx, cy) to `image`.
     public static func draw(into image: UnsafeMutableBufferPointer<Float>, width: Int, height: Int,
                             cx: Float, cy: Float, radius: Float, value: Float) {

@@ -76,6 +76,10 @@ public final class PatternRegistrar {
         work.deallocate(); blurred.deallocate(); subtracted.deallocate(); rowFix.deallocate(); backgroundRow.deallocate()
     }
 
+    /// Whether `register` clears the reconstruction canvas before drawing (false: the caller keeps it clear,
+    /// for example by zeroing the `Reconstruction.rowBands` it stored).
+    public var clearsReconstruction = true
+
     /// Pixels of one reconstructed pattern.
     public var reconstructionPixelCount: Int { parameters.reconstructionSize * parameters.reconstructionSize }
 
@@ -89,18 +93,27 @@ public final class PatternRegistrar {
         return register(source: .pattern(pattern.baseAddress!), spots: &spots, reconstruction: reconstruction)
     }
 
-    /// Registers the 3 x 3 scan mean (methods notes, step 3) of `neighbours` (the patterns to average, in the
-    /// order `ScanNeighbourMean.neighbours` gives, each `shape.pixelCount` values) without writing the mean
-    /// pattern anywhere but the registrar's own workspace; otherwise as `register(pattern:...)`.
+    /// Registers the 3 x 3 scan mean (methods notes, step 3) `inverseCount * sum(terms)` (each term
+    /// `shape.pixelCount` values: the neighbouring patterns, or the column sums of
+    /// `ScanNeighbourMean.RowSweep`) without writing the mean pattern anywhere but the registrar's own
+    /// workspace; otherwise as `register(pattern:...)`.
+    public func register(meanOf terms: UnsafeBufferPointer<UnsafePointer<Float>>, inverseCount: Float,
+                         appendingSpotsTo spots: inout [Spot],
+                         reconstruction: UnsafeMutableBufferPointer<Float>?) -> PatternRegistration {
+        precondition(!terms.isEmpty, "PatternRegistrar: no pattern to average")
+        return register(source: .mean(terms, inverseCount), spots: &spots, reconstruction: reconstruction)
+    }
+
+    /// The mean of `neighbours` (as `ScanNeighbourMean.neighbours` lists them).
     public func register(neighbours: UnsafeBufferPointer<UnsafePointer<Float>>, appendingSpotsTo spots: inout [Spot],
                          reconstruction: UnsafeMutableBufferPointer<Float>?) -> PatternRegistration {
-        precondition(!neighbours.isEmpty, "PatternRegistrar: no pattern to average")
-        return register(source: .mean(neighbours), spots: &spots, reconstruction: reconstruction)
+        register(meanOf: neighbours, inverseCount: 1 / Float(max(1, neighbours.count)), appendingSpotsTo: &spots,
+                 reconstruction: reconstruction)
     }
 
     private enum RowSource {
         case pattern(UnsafePointer<Float>)
-        case mean(UnsafeBufferPointer<UnsafePointer<Float>>)
+        case mean(UnsafeBufferPointer<UnsafePointer<Float>>, Float)
     }
 
     private func register(source: RowSource, spots: inout [Spot],
@@ -125,15 +138,9 @@ public final class PatternRegistrar {
             switch source {
             case .pattern(let base):
                 row = base + y * w
-            case .mean(let sources):
-                let d = work + y * w, off = y * w
-                let inv = 1 / Float(sources.count)
-                d.update(from: sources[0] + off, count: w)
-                for k in 1 ..< sources.count {
-                    let s = sources[k] + off
-                    for i in 0 ..< w { d[i] += s[i] }
-                }
-                for i in 0 ..< w { d[i] *= inv }
+            case .mean(let sources, let inv):
+                let d = work + y * w
+                Self.scaledSum(sources, offset: y * w, count: w, scale: inv, into: d)
                 row = UnsafePointer(d)
             }
             let (rlo, rhi, bad) = Self.valueRange(row, count: w)
@@ -325,11 +332,34 @@ public final class PatternRegistrar {
                 reconstructionScratch.withUnsafeMutableBufferPointer { rs in
                     Reconstruction.render(UnsafeBufferPointer(rebasing: sp[range]), directBeam: range.isEmpty ? nil : 0,
                                           workingWidth: w, workingHeight: h, parameters: p, blur: reconstructionBlur,
-                                          scratch: rs, into: out)
+                                          scratch: rs, into: out, zeroFirst: clearsReconstruction)
                 }
             }
         }
         return PatternRegistration(spotRange: range, maps: maps, invalidPixels: invalid)
+    }
+
+    /// `dst = scale * (t_0 + t_1 + ...)` over `count` values from `offset` of each term (summed in order).
+    @inline(__always)
+    static func scaledSum(_ terms: UnsafeBufferPointer<UnsafePointer<Float>>, offset: Int, count n: Int, scale: Float,
+                          into dst: UnsafeMutablePointer<Float>) {
+        let k = terms.count
+        @inline(__always) func load(_ t: Int, _ i: Int) -> SIMD8<Float> {
+            UnsafeRawPointer(terms[t] + offset + i).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        var i = 0
+        while i + 8 <= n {
+            var acc = load(0, i)
+            for t in 1 ..< k { acc += load(t, i) }
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: acc * scale, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
+            var acc = terms[0][offset + i]
+            for t in 1 ..< k { acc += terms[t][offset + i] }
+            dst[i] = acc * scale
+            i += 1
+        }
     }
 
     /// One row of the background subtraction: `b = min(background, blurred)` (the background never exceeds

@@ -125,19 +125,15 @@ public final class RegistrationPipeline {
         let nw = workingShape.pixelCount, rowSize = columns * nw
         precondition(rows.count >= rowCount * rowSize)
         let base = rows.baseAddress!
-        var slots = [UnsafePointer<Float>](repeating: base, count: 9)
+        let sweep = ScanNeighbourMean.RowSweep(columns: columns, pixelCount: nw)
         for r in 0 ..< rowCount {
+            sweep.begin(above: r > 0 ? base + (r - 1) * rowSize : nil, current: base + r * rowSize,
+                        below: r + 1 < rowCount ? base + (r + 1) * rowSize : nil)
             for c in 0 ..< columns {
-                let n = slots.withUnsafeMutableBufferPointer {
-                    ScanNeighbourMean.neighbours(above: r > 0 ? base + (r - 1) * rowSize : nil, current: base + r * rowSize,
-                                                 below: r + 1 < rowCount ? base + (r + 1) * rowSize : nil, column: c,
-                                                 columns: columns, pixelCount: nw, into: $0.baseAddress!)
-                }
-                try slots.withUnsafeBufferPointer { sources in
-                    try record(result: &result) { spots, rec in
-                        registrar.register(neighbours: UnsafeBufferPointer(rebasing: sources[0 ..< n]), appendingSpotsTo: &spots,
-                                           reconstruction: rec)
-                    }
+                let terms = sweep.sources(column: c)
+                try record(result: &result) { spots, rec in
+                    registrar.register(meanOf: terms.sums, inverseCount: terms.inverseCount, appendingSpotsTo: &spots,
+                                       reconstruction: rec)
                 }
             }
         }

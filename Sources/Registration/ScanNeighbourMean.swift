@@ -86,3 +86,73 @@ public enum ScanNeighbourMean {
         return n
     }
 }
+
+extension ScanNeighbourMean {
+    /// The 3 x 3 means of one scan row from column sums: `V_c = P(r-1, c) + P(r, c) + P(r+1, c)` is formed once
+    /// per column (a ring of three), and the mean at column c is `(V_{c-1} + V_c + V_{c+1}) / n`, so each input
+    /// pattern is read three times over the whole scan instead of nine (the prepared rows of a large detector
+    /// do not fit in cache). The sum is the same as `apply`'s up to rounding (another order of the additions).
+    public final class RowSweep {
+        public let columns: Int, pixelCount: Int
+        private let sums: UnsafeMutablePointer<Float>
+        private var slotColumn = [-1, -1, -1]
+        private var above: UnsafePointer<Float>?, current: UnsafePointer<Float>?, below: UnsafePointer<Float>?
+        private let pointers: UnsafeMutablePointer<UnsafePointer<Float>>
+
+        public init(columns: Int, pixelCount: Int) {
+            self.columns = columns
+            self.pixelCount = pixelCount
+            sums = .allocate(capacity: 3 * max(1, pixelCount))
+            pointers = .allocate(capacity: 3)
+        }
+
+        deinit { sums.deallocate(); pointers.deallocate() }
+
+        /// Starts scan row r: the rows above and below (nil outside the scan), `columns` patterns each.
+        public func begin(above: UnsafePointer<Float>?, current: UnsafePointer<Float>, below: UnsafePointer<Float>?) {
+            self.above = above
+            self.current = current
+            self.below = below
+            slotColumn = [-1, -1, -1]
+        }
+
+        /// The column sums to add for the mean at column c and `1 / n` (n = the number of patterns averaged).
+        /// The pointers are valid until the next call.
+        public func sources(column c: Int) -> (sums: UnsafeBufferPointer<UnsafePointer<Float>>, inverseCount: Float) {
+            let rows = 1 + (above == nil ? 0 : 1) + (below == nil ? 0 : 1)
+            let c0 = max(0, c - 1), c1 = min(columns - 1, c + 1)
+            for cc in c0 ... c1 { pointers[cc - c0] = columnSum(cc) }
+            return (UnsafeBufferPointer(start: pointers, count: c1 - c0 + 1), 1 / Float(rows * (c1 - c0 + 1)))
+        }
+
+        /// `V_c` (the pattern itself when the scan has one row).
+        private func columnSum(_ c: Int) -> UnsafePointer<Float> {
+            let n = pixelCount, off = c * n
+            let cur = current! + off
+            guard above != nil || below != nil else { return cur }
+            let slot = c % 3
+            let v = sums + slot * n
+            if slotColumn[slot] == c { return UnsafePointer(v) }
+            slotColumn[slot] = c
+            let a = above.map { $0 + off }, b = below.map { $0 + off }
+            var i = 0
+            @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+                UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+            }
+            if let a, let b {
+                while i + 8 <= n { UnsafeMutableRawPointer(v + i).storeBytes(of: load(a) + load(cur) + load(b), as: SIMD8<Float>.self); i += 8 }
+                while i < n { v[i] = a[i] + cur[i] + b[i]; i += 1 }
+            } else {
+                let o = (a ?? b)!
+                if a != nil {
+                    while i + 8 <= n { UnsafeMutableRawPointer(v + i).storeBytes(of: load(o) + load(cur), as: SIMD8<Float>.self); i += 8 }
+                    while i < n { v[i] = o[i] + cur[i]; i += 1 }
+                } else {
+                    while i + 8 <= n { UnsafeMutableRawPointer(v + i).storeBytes(of: load(cur) + load(o), as: SIMD8<Float>.self); i += 8 }
+                    while i < n { v[i] = cur[i] + o[i]; i += 1 }
+                }
+            }
+            return UnsafePointer(v)
+        }
+    }
+}

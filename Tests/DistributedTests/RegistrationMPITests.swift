@@ -1,5 +1,6 @@
 import Foundation
 import HDF5
+import Registration
 import STEMCore
 import Testing
 
@@ -87,5 +88,49 @@ import Testing
         let r3 = try StemrunProcess.run(["register", input, "-o", dir + "/c.h5", "--config", config], ranks: 2)
         #expect(r3.status != 0 && r3.stderr.contains("max-spot"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/c.h5"))
+    }
+
+    /// The reconstructions are written sparsely (only the rows that hold a disc; the rest of the dataset is
+    /// never written and reads as zero): on 1 and 2 ranks, and with a reconstruction size other than the
+    /// detector's, every stored pattern equals the one `Reconstruction.render` draws from the file's own spot
+    /// table, pixel for pixel.
+    @Test(arguments: [(1, 64), (2, 64), (2, 48)])
+    func reconstructionsEqualTheirSpotTable(ranks: Int, size: Int) throws {
+        let dir = StemrunProcess.temporaryFolder("stemrun-register")
+        let input = try simulate(dir, scan: "6x5")
+        let out = dir + "/rec.h5"
+        let r = try StemrunProcess.run(["register", input, "-o", out, "--reconstruction-size", "\(size)"], ranks: ranks)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let f = try H5File.open(out)
+        let rec = try f.dataset("registration/reconstruction")
+        #expect(rec.shape == [6, 5, size, size])
+        let stored = try rec.readAll(as: Float.self)
+        let xs = try f.dataset("registration/spots/x").readAll(as: Float.self)
+        let ys = try f.dataset("registration/spots/y").readAll(as: Float.self)
+        let intensity = try f.dataset("registration/spots/intensity").readAll(as: Float.self)
+        let offsets = try f.dataset("registration/spots/index_offset").readAll(as: Int64.self)
+        let counts = try f.dataset("registration/spots/index_count").readAll(as: Int32.self)
+        var params = RegistrationParameters(detectorWidth: 64)
+        params.reconstructionSize = size
+        let n = size * size
+        var drawn = [Float](repeating: 0, count: n), scratch = [Float](repeating: 0, count: 1)
+        var nonZero = 0 // positions with spots whose reconstruction is not all zero
+        for i in 0 ..< 30 {
+            let spots = (Int(offsets[i]) ..< Int(offsets[i]) + Int(counts[i])).map {
+                Spot(x: xs[$0], y: ys[$0], intensity: intensity[$0], pseudoProminence: 0)
+            }
+            spots.withUnsafeBufferPointer { sp in
+                drawn.withUnsafeMutableBufferPointer { d in
+                    scratch.withUnsafeMutableBufferPointer { s in
+                        Reconstruction.render(sp, directBeam: sp.isEmpty ? nil : 0, workingWidth: 64, workingHeight: 64,
+                                              parameters: params, blur: nil, scratch: s, into: d)
+                    }
+                }
+            }
+            let mine = Array(stored[i * n ..< (i + 1) * n])
+            #expect(mine == drawn, "position \(i) differs from its spots (\(ranks) ranks)")
+            if counts[i] > 0 && mine.contains(where: { $0 != 0 }) { nonZero += 1 }
+        }
+        #expect(nonZero >= 25, "discs were drawn for the positions with spots")
     }
 }

@@ -87,42 +87,60 @@ public enum RegistrationJob {
         prov.parameters += describe(p) + [("working_shape", "\(working)")]
         let estimate = (options.writeReconstruction ? scan.count * nr * 4 : 0) + scan.count * 200 * 40
         let output = try OutputFile(path: outputPath, comm: comm, provenance: prov, estimatedBytes: estimate)
+        // The reconstructions are mostly zero (the discs cover a few per cent of the pixels): their storage is
+        // allocated at creation and never pre-filled (fill value 0), so only the rows that hold a disc are
+        // written and the rest reads as zero. That holds for storage the new file never had before (a hole):
+        // what the dataset shares with space allocated earlier (at most the tail of an allocation block of the
+        // library, a few kB) is written with zeros first; if it were more than one pattern, every row is written.
+        var sparseOK = true
         var reconstruction: H5Dataset? = try comm.collectively {
             guard options.writeReconstruction else { return nil }
+            let before = output.root.endOfAllocation
             let ds = try output.root.createDataset("registration/reconstruction", of: Float.self,
-                                                   shape: [scan.rows, scan.columns, recSize, recSize])
+                                                   shape: [scan.rows, scan.columns, recSize, recSize], neverFill: true)
             try ds.setAttribute("description", "patterns rebuilt from their spots, direct beam at the centre")
+            guard let before, let offset = ds.storageOffset else { sparseOK = false; return ds }
+            let shared = before > offset ? Int(before - offset) : 0
+            let rows = (shared + 4 * recSize - 1) / (4 * recSize)
+            if rows > recSize { sparseOK = false } else if rows > 0 && comm.isRoot {
+                let zeros = [Float](repeating: 0, count: rows * recSize)
+                try zeros.withUnsafeBufferPointer { try ds.write(start: [0, 0, 0, 0], count: [1, 1, rows, recSize], from: $0) }
+            }
             return ds
         }
+        sparseOK = comm.allreduce(sparseOK ? 1 : 0, .min) == 1
 
         // Halo rows: the prepared row just above and just below this rank's block.
         let hasRows = !myRows.isEmpty
         let upperHasRows = comm.rank > 0 && hasRows
         let lowerHasRows = comm.rank + 1 < comm.size && !rowParts.range(of: comm.rank + 1).isEmpty
-        var rowInput = [Float](repeating: 0, count: scan.columns * inputShape.pixelCount)
-        func prepareRow(_ r: Int, into dst: inout [Float]) throws {
-            try rowInput.withUnsafeMutableBufferPointer {
-                try source.read(positions: r * scan.columns ..< (r + 1) * scan.columns, into: $0)
-            }
-            try prepareRead(rowInput, into: &dst)
-        }
+        let rowIn = scan.columns * inputShape.pixelCount
+        let chunkRows = max(1, options.chunkBudgetBytes / max(1, rowIn * 4))
+        // Input chunk (also used to read the first and last rows for the exchange).
+        let raw = UnsafeMutableBufferPointer<Float>.allocate(capacity: hasRows ? min(chunkRows, myRows.count) * rowIn : 0)
+        defer { raw.deallocate() }
         var invalidInput = 0 // non-finite input values, replaced by zero in `prepare`
-        func prepareRead(_ raw: [Float], into dst: inout [Float]) throws {
-            raw.withUnsafeBufferPointer { src in
-                dst.withUnsafeMutableBufferPointer { d in
-                    invalidInput += pipeline.prepare(src, count: scan.columns, into: d)
-                    if p.centring { pipeline.centre(d, count: scan.columns) }
-                }
-            }
+        func prepare(_ src: UnsafeBufferPointer<Float>, into d: UnsafeMutableBufferPointer<Float>) {
+            invalidInput += pipeline.prepare(src, count: scan.columns, into: d)
+            if p.centring { pipeline.centre(d, count: scan.columns) }
+        }
+        func prepareRow(_ r: Int, into dst: inout [Float]) throws {
+            let part = UnsafeMutableBufferPointer(rebasing: raw[0 ..< rowIn])
+            try source.read(positions: r * scan.columns ..< (r + 1) * scan.columns, into: part)
+            dst.withUnsafeMutableBufferPointer { prepare(UnsafeBufferPointer(part), into: $0) }
         }
         var firstRow = [Float](repeating: 0, count: hasRows ? rowValues : 0)
-        var lastRow = firstRow
+        var lastRow = [Float]()
         try comm.collectively {
             if hasRows {
                 try prepareRow(myRows.lowerBound, into: &firstRow)
-                if myRows.count > 1 { try prepareRow(myRows.upperBound - 1, into: &lastRow) } else { lastRow = firstRow }
+                if myRows.count > 1 {
+                    lastRow = [Float](repeating: 0, count: rowValues)
+                    try prepareRow(myRows.upperBound - 1, into: &lastRow)
+                }
             }
         }
+        if myRows.count <= 1 { lastRow = firstRow } // shares the storage, never written again
         let needHalo = p.scanMean
         // Upward: my first row goes to the rank above; I receive the first row of the rank below.
         let haloBelow = comm.sendReceive(needHalo ? firstRow : [], to: needHalo && upperHasRows ? comm.rank - 1 : nil,
@@ -138,108 +156,112 @@ public enum RegistrationJob {
         var maps = [PatternMaps](repeating: PatternMaps(), count: positions.count)
         var darkFieldValues = [[Float]](repeating: [Float](repeating: 0, count: positions.count), count: options.darkFields.count)
         var invalidPixels = 0
-        // One scan row of reconstructed patterns, written to the file row by row.
-        let recRow = UnsafeMutableBufferPointer<Float>.allocate(capacity: hasRows && options.writeReconstruction ? scan.columns * nr : 0)
-        recRow.initialize(repeating: 0)
-        defer { recRow.deallocate() }
-        let chunkRows = max(1, options.chunkBudgetBytes / max(1, scan.columns * inputShape.pixelCount * 4))
+        // The canvas of one reconstructed pattern, written to the file pattern by pattern.
+        let canvas = UnsafeMutableBufferPointer<Float>.allocate(capacity: hasRows && options.writeReconstruction ? nr : 0)
+        canvas.initialize(repeating: 0)
+        defer { canvas.deallocate() }
         let progress = ProgressLine(label: "register", total: positions.count, rank: comm.rank)
         let cx = Float(working.columns) / 2, cy = Float(working.rows) / 2
         let registrar = pipeline.registrar
+        registrar.clearsReconstruction = !sparseOK
+        var bands: [Range<Int>] = []
 
         // The 3 x 3 mean is fused into the registration of each pattern: the registrar averages the (up to)
-        // nine prepared neighbours row by row (`PatternRegistrar.register(neighbours:)`).
-        let neighbourSlots = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 9)
-        defer { neighbourSlots.deallocate() }
-        func processRow(_ r: Int, _ cur: [Float], above: [Float]?, below: [Float]?) throws {
-            cur.withUnsafeBufferPointer { rp in
-                withOptional(above) { a in
-                    withOptional(below) { b in
-                        for c in 0 ..< scan.columns {
-                            let k = (r - myRows.lowerBound) * scan.columns + c
-                            let rec: UnsafeMutableBufferPointer<Float>? = options.writeReconstruction
-                                ? UnsafeMutableBufferPointer(rebasing: recRow[c * nr ..< (c + 1) * nr])
-                                : nil
-                            let reg: PatternRegistration
-                            if p.scanMean {
-                                let count = ScanNeighbourMean.neighbours(
-                                    above: a?.baseAddress, current: rp.baseAddress!, below: b?.baseAddress, column: c,
-                                    columns: scan.columns, pixelCount: nw, into: neighbourSlots)
-                                reg = registrar.register(neighbours: UnsafeBufferPointer(start: neighbourSlots, count: count),
-                                                         appendingSpotsTo: &spots, reconstruction: rec)
-                            } else {
-                                reg = registrar.register(pattern: UnsafeBufferPointer(rebasing: rp[c * nw ..< (c + 1) * nw]),
-                                                         appendingSpotsTo: &spots, reconstruction: rec)
-                            }
-                            counts[k] = Int32(reg.spotRange.count)
-                            maps[k] = reg.maps
-                            invalidPixels += reg.invalidPixels
-                            spots.withUnsafeBufferPointer { sp in
-                                let mine = UnsafeBufferPointer(rebasing: sp[reg.spotRange])
-                                for (d, sel) in options.darkFields.enumerated() {
-                                    darkFieldValues[d][k] = sel.value(spots: mine, directBeam: reg.hasDirectBeam ? 0 : nil,
-                                                                      centreX: cx, centreY: cy)
-                                }
-                            }
+        // three column sums of the prepared rows row by row (`ScanNeighbourMean.RowSweep`).
+        let sweep = ScanNeighbourMean.RowSweep(columns: scan.columns, pixelCount: nw)
+        func processRow(_ r: Int, _ cur: UnsafePointer<Float>, above: UnsafePointer<Float>?,
+                        below: UnsafePointer<Float>?) throws {
+            if p.scanMean { sweep.begin(above: above, current: cur, below: below) }
+            for c in 0 ..< scan.columns {
+                let k = (r - myRows.lowerBound) * scan.columns + c
+                let rec: UnsafeMutableBufferPointer<Float>? = options.writeReconstruction ? canvas : nil
+                let reg: PatternRegistration
+                if p.scanMean {
+                    let terms = sweep.sources(column: c)
+                    reg = registrar.register(meanOf: terms.sums, inverseCount: terms.inverseCount,
+                                             appendingSpotsTo: &spots, reconstruction: rec)
+                } else {
+                    reg = registrar.register(pattern: UnsafeBufferPointer(start: cur + c * nw, count: nw),
+                                             appendingSpotsTo: &spots, reconstruction: rec)
+                }
+                if let ds = reconstruction {
+                    if sparseOK { // the rows that hold a disc, then clear them for the next pattern
+                        spots.withUnsafeBufferPointer { sp in
+                            Reconstruction.rowBands(UnsafeBufferPointer(rebasing: sp[reg.spotRange]),
+                                                    directBeam: reg.hasDirectBeam ? 0 : nil,
+                                                    workingWidth: working.columns, workingHeight: working.rows,
+                                                    parameters: p, into: &bands)
                         }
+                        for b in bands {
+                            let part = UnsafeMutableBufferPointer(rebasing: canvas[b.lowerBound * recSize ..< b.upperBound * recSize])
+                            try ds.write(start: [r, c, b.lowerBound, 0], count: [1, 1, b.count, recSize],
+                                         from: UnsafeBufferPointer(part))
+                            part.update(repeating: 0)
+                        }
+                    } else {
+                        let i = r * scan.columns + c
+                        try ds.write(scanRange: i ..< i + 1, scanDims: 2, from: UnsafeBufferPointer(canvas))
                     }
                 }
-            }
-            if let ds = reconstruction {
-                try ds.write(scanRange: r * scan.columns ..< (r + 1) * scan.columns, scanDims: 2, from: UnsafeBufferPointer(recRow))
+                counts[k] = Int32(reg.spotRange.count)
+                maps[k] = reg.maps
+                invalidPixels += reg.invalidPixels
+                spots.withUnsafeBufferPointer { sp in
+                    let mine = UnsafeBufferPointer(rebasing: sp[reg.spotRange])
+                    for (d, sel) in options.darkFields.enumerated() {
+                        darkFieldValues[d][k] = sel.value(spots: mine, directBeam: reg.hasDirectBeam ? 0 : nil,
+                                                          centreX: cx, centreY: cy)
+                    }
+                }
             }
             progress.update((r + 1 - myRows.lowerBound) * scan.columns, bytes: (r + 1 - myRows.lowerBound) * scan.columns * source.bytesPerPattern)
         }
 
+        // Prepared rows: the first and last of the block (prepared for the exchange), the halos, and a ring of
+        // three buffers for the rows between (row k in slot k mod 3: rows k-1, k, k+1 are in distinct slots).
+        let ring = UnsafeMutableBufferPointer<Float>.allocate(capacity: myRows.count > 2 ? 3 * rowValues : 0)
+        defer { ring.deallocate() }
         let streamStart = Date()
-        try comm.collectively {
-            guard hasRows else { return }
-            var raw = [Float](repeating: 0, count: min(chunkRows, myRows.count) * scan.columns * inputShape.pixelCount)
-            var previous: [Float]? = p.scanMean ? (haloAbove.isEmpty ? nil : haloAbove) : nil
-            var current: [Float]? = nil
-            var currentRow = -1
-            var next = [Float](repeating: 0, count: rowValues)
-            var chunkStart = myRows.lowerBound
-            while chunkStart < myRows.upperBound {
-                let chunkEnd = min(myRows.upperBound, chunkStart + chunkRows)
-                let rowIn = scan.columns * inputShape.pixelCount
-                try raw.withUnsafeMutableBufferPointer {
-                    try source.read(positions: chunkStart * scan.columns ..< chunkEnd * scan.columns,
-                                    into: UnsafeMutableBufferPointer(rebasing: $0[0 ..< (chunkEnd - chunkStart) * rowIn]))
-                }
-                for r in chunkStart ..< chunkEnd {
-                    // Prepare row r (the first and last rows were prepared for the exchange already).
-                    if r == myRows.lowerBound { next = firstRow }
-                    else if r == myRows.upperBound - 1 { next = lastRow }
-                    else {
-                        let off = (r - chunkStart) * rowIn
-                        raw.withUnsafeBufferPointer { src in
-                            next.withUnsafeMutableBufferPointer { d in
-                                invalidInput += pipeline.prepare(UnsafeBufferPointer(rebasing: src[off ..< off + rowIn]),
-                                                                 count: scan.columns, into: d)
-                                if p.centring { pipeline.centre(d, count: scan.columns) }
-                            }
+        try firstRow.withUnsafeBufferPointer { first in
+        try lastRow.withUnsafeBufferPointer { last in
+        try haloAbove.withUnsafeBufferPointer { hAbove in
+        try haloBelow.withUnsafeBufferPointer { hBelow in
+            func prepared(_ k: Int) -> UnsafePointer<Float>? {
+                if k < myRows.lowerBound { return hAbove.isEmpty ? nil : hAbove.baseAddress }
+                if k >= myRows.upperBound { return hBelow.isEmpty ? nil : hBelow.baseAddress }
+                if k == myRows.lowerBound { return first.baseAddress }
+                if k == myRows.upperBound - 1 { return last.baseAddress }
+                return UnsafePointer(ring.baseAddress! + (k % 3) * rowValues)
+            }
+            func process(_ k: Int) throws {
+                try processRow(k, prepared(k)!, above: p.scanMean ? prepared(k - 1) : nil,
+                               below: p.scanMean ? prepared(k + 1) : nil)
+            }
+            try comm.collectively {
+                guard hasRows else { return }
+                var chunkStart = myRows.lowerBound
+                while chunkStart < myRows.upperBound {
+                    let chunkEnd = min(myRows.upperBound, chunkStart + chunkRows)
+                    // Rows other than the first and last (prepared already) are read and prepared here.
+                    let innerStart = max(chunkStart, myRows.lowerBound + 1)
+                    let inner = innerStart ..< max(innerStart, min(chunkEnd, myRows.upperBound - 1))
+                    if !inner.isEmpty {
+                        try source.read(positions: inner.lowerBound * scan.columns ..< inner.upperBound * scan.columns,
+                                        into: UnsafeMutableBufferPointer(rebasing: raw[0 ..< inner.count * rowIn]))
+                    }
+                    for r in chunkStart ..< chunkEnd {
+                        if inner.contains(r) {
+                            let off = (r - inner.lowerBound) * rowIn
+                            prepare(UnsafeBufferPointer(rebasing: raw[off ..< off + rowIn]),
+                                    into: UnsafeMutableBufferPointer(rebasing: ring[(r % 3) * rowValues ..< (r % 3 + 1) * rowValues]))
                         }
+                        if r > myRows.lowerBound { try process(r - 1) }
                     }
-                    // Rotate the three row buffers (no copy-on-write of a whole scan row per row).
-                    if let cur = current {
-                        try processRow(currentRow, cur, above: previous, below: next)
-                        let recycled = previous
-                        previous = cur
-                        current = next
-                        next = recycled ?? [Float](repeating: 0, count: rowValues)
-                    } else {
-                        current = next
-                        next = [Float](repeating: 0, count: rowValues)
-                    }
-                    currentRow = r
+                    chunkStart = chunkEnd
                 }
-                chunkStart = chunkEnd
+                try process(myRows.upperBound - 1)
             }
-            if let cur = current {
-                try processRow(currentRow, cur, above: previous, below: haloBelow.isEmpty ? nil : haloBelow)
-            }
-        }
+        }}}}
         let streamSeconds = comm.allreduce(Date().timeIntervalSince(streamStart), .max)
         reconstruction = nil // every HDF5 object must be released before the file is committed
 
@@ -459,9 +481,4 @@ public enum RegistrationJob {
          ("reconstruction_size", "\(p.reconstructionSize)"), ("centre_on_direct_beam", "\(p.centreOnDirectBeam)"),
          ("combined_mode", "\(p.combinedMode)"), ("reconstruction_blur", "\(p.reconstructionBlurSigma)")]
     }
-}
-
-private func withOptional<R>(_ a: [Float]?, _ body: (UnsafeBufferPointer<Float>?) throws -> R) rethrows -> R {
-    if let a { return try a.withUnsafeBufferPointer { try body($0) } }
-    return try body(nil)
 }
