@@ -1,7 +1,28 @@
 // swift-tools-version:6.0
 // stemrun: distributed batch processing of 4D-STEM data on MPI.
 // The pipeline reads from the folder names: Readers -> Registration -> Matching / Factorization -> Distributed jobs.
+import Foundation
 import PackageDescription
+
+/// The hot kernels (registration, reader conversions) are compiled for the x86-64 level that has AVX2 and FMA
+/// (`-target-cpu haswell`: eight-lane SIMD) when the build machine has them, as HPC codes built on their own
+/// nodes do; `STEMRUN_TARGET_CPU=generic` (or another LLVM CPU name) overrides it, for example to build once
+/// for older nodes of a cluster (then `rm -rf .build`: the package manager caches the manifest).
+let kernelSettings: [SwiftSetting] = {
+    if let cpu = ProcessInfo.processInfo.environment["STEMRUN_TARGET_CPU"] {
+        return cpu.isEmpty || cpu == "generic" ? [] : [.unsafeFlags(["-target-cpu", cpu])]
+    }
+    #if arch(x86_64) && os(Linux)
+    if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+       let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) {
+        let flags = Set(line.split(separator: " ").map(String.init))
+        if ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm"].allSatisfy(flags.contains) { // abm: lzcnt
+            return [.unsafeFlags(["-target-cpu", "haswell"])]
+        }
+    }
+    #endif
+    return []
+}()
 
 let package = Package(
     name: "stemrun",
@@ -30,10 +51,10 @@ let package = Package(
         .target(name: "STEMCore"),
         .target(name: "HDF5", dependencies: ["MPIShim", "CHDF5", "STEMCore"]),
         .target(name: "Imaging", dependencies: ["CPNG", "STEMCore"]),
-        .target(name: "Readers", dependencies: ["STEMCore", "HDF5", "CPNG"]),
+        .target(name: "Readers", dependencies: ["STEMCore", "HDF5", "CPNG"], swiftSettings: kernelSettings),
         .target(name: "Crystallography", dependencies: ["STEMCore"]),
         .target(name: "Simulation", dependencies: ["STEMCore", "Crystallography"]),
-        .target(name: "Registration", dependencies: ["STEMCore"]),
+        .target(name: "Registration", dependencies: ["STEMCore"], swiftSettings: kernelSettings),
         .target(name: "Matching", dependencies: ["STEMCore", "Crystallography"]),
         .target(name: "Factorization", dependencies: ["STEMCore", "CBLAS"]),
         .target(name: "Operando", dependencies: ["STEMCore"]),

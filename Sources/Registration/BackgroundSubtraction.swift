@@ -23,9 +23,11 @@ public final class ParaboloidBackground {
     /// `c d^2` for every offset d of a line; one line padded by +-infinity; a copy of the shrunk image.
     private let table: UnsafeMutablePointer<Float>, paddedLine: UnsafeMutablePointer<Float>
     private let columnScratch: UnsafeMutablePointer<Float>
+    private let extrema: UnsafeMutablePointer<SIMD8<Float>>
     private let small: UnsafeMutablePointer<Float>, rowTop: UnsafeMutablePointer<Float>, rowBottom: UnsafeMutablePointer<Float>
-    /// Column of the left small pixel and interpolation weight of each full-resolution column.
-    private let columnIndex: UnsafeMutablePointer<Int>, columnWeight: UnsafeMutablePointer<Float>
+    /// Columns of the left and right small pixels and interpolation weight of each full-resolution column.
+    private let columnIndex: UnsafeMutablePointer<Int>, columnRight: UnsafeMutablePointer<Int>
+    private let columnWeight: UnsafeMutablePointer<Float>
     /// Minima over the rows of the current block (shrinking).
     private let blockRows: UnsafeMutablePointer<Float>
     /// Small rows currently expanded along x into `rowTop` / `rowBottom`.
@@ -41,18 +43,20 @@ public final class ParaboloidBackground {
         capacity = n
         small = .allocate(capacity: n * n)
         table = .allocate(capacity: n + 1)
-        paddedLine = .allocate(capacity: 3 * n + 8)
+        paddedLine = .allocate(capacity: 9 * n + 72)
+        extrema = .allocate(capacity: 2 * n)
         columnScratch = .allocate(capacity: n * n + 8)
         rowTop = .allocate(capacity: n)
         rowBottom = .allocate(capacity: n)
         blockRows = .allocate(capacity: n)
         columnIndex = .allocate(capacity: n)
+        columnRight = .allocate(capacity: n)
         columnWeight = .allocate(capacity: n)
     }
 
     deinit {
         small.deallocate(); rowTop.deallocate(); rowBottom.deallocate(); blockRows.deallocate(); table.deallocate()
-        paddedLine.deallocate(); columnScratch.deallocate(); columnIndex.deallocate(); columnWeight.deallocate()
+        paddedLine.deallocate(); columnScratch.deallocate(); extrema.deallocate(); columnIndex.deallocate(); columnRight.deallocate(); columnWeight.deallocate()
     }
 
     /// Writes `image - opening(image)` into `destination` (may alias `image`); `opening` receives the
@@ -96,22 +100,40 @@ public final class ParaboloidBackground {
             t.update(from: row, count: width)
         } else {
             var x = 0
-            while x + 8 <= width {
+            while x &+ 8 <= width {
                 let a = UnsafeRawPointer(t + x).loadUnaligned(as: SIMD8<Float>.self)
                 let b = UnsafeRawPointer(row + x).loadUnaligned(as: SIMD8<Float>.self)
                 UnsafeMutableRawPointer(t + x).storeBytes(of: a.replacing(with: b, where: b .< a), as: SIMD8<Float>.self)
-                x += 8
+                x &+= 8
             }
-            while x < width { let b = row[x]; t[x] = b < t[x] ? b : t[x]; x += 1 }
+            while x < width { let b = row[x]; t[x] = b < t[x] ? b : t[x]; x &+= 1 }
         }
         guard y % f == f - 1 || y == height - 1 else { return }
-        let (sw, _) = smallSize(width: width, height: height)
+        let sw = (width + f - 1) / f
         let srow = small + (y / f) * sw
-        for bx in 0 ..< sw {
-            let x0 = bx * f, x1 = min(width, x0 + f)
-            var m = t[x0]
-            for x in x0 + 1 ..< x1 { m = min(m, t[x]) }
-            srow[bx] = m
+        let whole = width / f // blocks of f columns inside the row
+        switch f {
+        case 1:
+            srow.update(from: t, count: width)
+        case 2:
+            for bx in 0 ..< whole { let a = t[2 &* bx], b = t[2 &* bx &+ 1]; srow[bx] = b < a ? b : a }
+        case 4:
+            for bx in 0 ..< whole {
+                let q = t + 4 &* bx
+                let a = q[1] < q[0] ? q[1] : q[0], b = q[3] < q[2] ? q[3] : q[2]
+                srow[bx] = b < a ? b : a
+            }
+        default:
+            for bx in 0 ..< whole {
+                var m = t[bx &* f]
+                for x in 1 ..< f { let v = t[bx &* f &+ x]; m = v < m ? v : m }
+                srow[bx] = m
+            }
+        }
+        if whole < sw { // a partial block at the right edge
+            var m = t[whole &* f]
+            for x in whole &* f &+ 1 ..< width { m = min(m, t[x]) }
+            srow[whole] = m
         }
     }
 
@@ -124,15 +146,18 @@ public final class ParaboloidBackground {
         for d in 0 ..< max(sw, sh) { table[d] = c * Float(d * d) }
         // Erosion: min over q of g(q) + c (p - q)^2; dilation: max over q of g(q) - c (p - q)^2.
         Self.passAlongRows(small, width: sw, height: sh, table: table, dilate: false, line: paddedLine)
-        Self.passAlongColumns(small, width: sw, height: sh, table: table, dilate: false, scratch: columnScratch)
+        Self.passAlongColumns(small, width: sw, height: sh, table: table, dilate: false, scratch: columnScratch,
+                              extrema: extrema)
         Self.passAlongRows(small, width: sw, height: sh, table: table, dilate: true, line: paddedLine)
-        Self.passAlongColumns(small, width: sw, height: sh, table: table, dilate: true, scratch: columnScratch)
+        Self.passAlongColumns(small, width: sw, height: sh, table: table, dilate: true, scratch: columnScratch,
+                              extrema: extrema)
         // Bilinear enlargement along x: small pixel k is centred at full-resolution index (k + 0.5) f - 0.5.
         let inv = 1 / Float(f)
         for x in 0 ..< width {
             let fx = max(0, min(Float(sw - 1), (Float(x) + 0.5) * inv - 0.5))
             let x0 = Int(fx)
             columnIndex[x] = x0
+            columnRight[x] = min(x0 + 1, sw - 1)
             columnWeight[x] = fx - Float(x0)
         }
         cached = (-1, -1)
@@ -167,10 +192,12 @@ public final class ParaboloidBackground {
 
     @inline(__always)
     private func expand(_ k: Int, width: Int, sw: Int, into out: UnsafeMutablePointer<Float>) {
-        let r = small + k * sw
-        for x in 0 ..< width {
-            let x0 = columnIndex[x], x1 = min(x0 + 1, sw - 1), tx = columnWeight[x]
-            out[x] = r[x0] + tx * (r[x1] - r[x0])
+        let r = small + k &* sw
+        var x = 0
+        while x < width {
+            let a = r[columnIndex[x]], b = r[columnRight[x]]
+            out[x] = a + columnWeight[x] * (b - a)
+            x &+= 1
         }
     }
 
@@ -187,100 +214,152 @@ public final class ParaboloidBackground {
         }
     }
 
-    /// Largest offset d (at most `limit`) with `table[d] <= reach` (table increasing, table[0] = 0).
-    @inline(__always)
-    static func reachOf(_ reach: Float, table: UnsafePointer<Float>, limit: Int) -> Int {
-        var d = 0
-        while d < limit && table[d + 1] <= reach { d += 1 }
-        return d
+    /// One pass along each row (lines of `width` samples): `out[x] = min_d line[x + d] + table[|d|]` (erosion) or
+    /// `max_d line[x + d] - table[|d|]` (dilation), in place, eight outputs at a time. The offsets are visited
+    /// outwards and each side stops as soon as no remaining sample can change any of the eight results: for
+    /// the erosion, every sample at distance >= d on the left is at least the prefix minimum up to `x - d`, so
+    /// the side stops when `prefixMin(x + i - d) + table[d] >= out_i` for every lane i (likewise on the right with
+    /// suffix minima, and with maxima for the dilation). On a flat background a few offsets are visited; only near
+    /// strong peaks the whole line. `scratch` holds `9 width + 72` values.
+    static func passAlongRows(_ image: UnsafeMutablePointer<Float>, width n: Int, height: Int,
+                              table: UnsafePointer<Float>, dilate: Bool, line scratch: UnsafeMutablePointer<Float>) {
+        if dilate { rows(image, width: n, height: height, table: table, dilate: true, line: scratch) }
+        else { rows(image, width: n, height: height, table: table, dilate: false, line: scratch) }
     }
 
-    /// One pass along each row (lines of `width` samples): `out[x] = min_d line[x + d] + table[|d|]` (erosion) or
-    /// `max_d line[x + d] - table[|d|]` (dilation), in place. Offsets beyond `reach = max(block) - min(line)`
-    /// (erosion) or `max(line) - min(block)` (dilation) cannot change the result of a block of eight outputs and
-    /// are skipped. `line` holds `3 width + 8` values (the row padded by +-infinity).
-    static func passAlongRows(_ image: UnsafeMutablePointer<Float>, width n: Int, height: Int,
-                              table: UnsafePointer<Float>, dilate: Bool, line: UnsafeMutablePointer<Float>) {
-        let pad = n
+    @inline(__always)
+    private static func rows(_ image: UnsafeMutablePointer<Float>, width n: Int, height: Int,
+                             table: UnsafePointer<Float>, dilate: Bool, line scratch: UnsafeMutablePointer<Float>) {
+        let pad = n + 8, length = 3 * n + 24
         let fill: Float = dilate ? -.infinity : .infinity
-        line.update(repeating: fill, count: 3 * n + 8)
-        let centre = line + pad
+        let values = scratch, prefix = scratch + length, suffix = scratch + 2 * length
+        values.update(repeating: fill, count: length)
+        prefix.update(repeating: fill, count: length)
+        suffix.update(repeating: fill, count: length)
+        let f = values + pad, pre = prefix + pad, suf = suffix + pad
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+            UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+        }
         for y in 0 ..< height {
             let row = image + y * n
-            centre.update(from: row, count: n)
-            var low = Float.infinity, high = -Float.infinity
-            for x in 0 ..< n { low = min(low, row[x]); high = max(high, row[x]) }
+            f.update(from: row, count: n)
+            var run = fill
+            for x in 0 ..< n { let v = f[x]; run = dilate ? (v > run ? v : run) : (v < run ? v : run); pre[x] = run }
+            run = fill
+            var i = n
+            while i > 0 { i &-= 1; let v = f[i]; run = dilate ? (v > run ? v : run) : (v < run ? v : run); suf[i] = run }
             var x = 0
-            while x < n { // blocks of eight outputs; lanes beyond the row read the padding and are not stored
-                let v = UnsafeRawPointer(centre + x).loadUnaligned(as: SIMD8<Float>.self)
+            while x < n { // lanes beyond the row read the padding and are not stored
+                var acc = load(f + x)
                 let count = min(8, n - x)
-                var blockHigh = -Float.infinity, blockLow = Float.infinity
-                for i in 0 ..< count { blockHigh = max(blockHigh, centre[x + i]); blockLow = min(blockLow, centre[x + i]) }
-                let reach = dilate ? high - blockLow : blockHigh - low
-                let dmax = reachOf(reach, table: table, limit: n - 1)
-                var acc = v
-                if dmax > 0 {
-                    for d in 1 ... dmax {
-                        let t = SIMD8<Float>(repeating: table[d])
-                        let a = UnsafeRawPointer(centre + x - d).loadUnaligned(as: SIMD8<Float>.self)
-                        let b = UnsafeRawPointer(centre + x + d).loadUnaligned(as: SIMD8<Float>.self)
-                        if dilate {
-                            let ua = a - t, ub = b - t
-                            acc = acc.replacing(with: ua, where: ua .> acc)
-                            acc = acc.replacing(with: ub, where: ub .> acc)
-                        } else {
-                            let ua = a + t, ub = b + t
-                            acc = acc.replacing(with: ua, where: ua .< acc)
-                            acc = acc.replacing(with: ub, where: ub .< acc)
+                for i in count ..< 8 { acc[i] = -fill } // lanes beyond the row: nothing to improve
+                var left = true, right = true
+                var d = 1
+                while (left || right) && d < n {
+                    let t = SIMD8<Float>(repeating: table[d])
+                    if dilate {
+                        if left {
+                            left = any(load(pre + x - d) - t .> acc)
+                            if left { let u = load(f + x - d) - t; acc = acc.replacing(with: u, where: u .> acc) }
+                        }
+                        if right {
+                            right = any(load(suf + x + d) - t .> acc)
+                            if right { let u = load(f + x + d) - t; acc = acc.replacing(with: u, where: u .> acc) }
+                        }
+                    } else {
+                        if left {
+                            left = any(load(pre + x - d) + t .< acc)
+                            if left { let u = load(f + x - d) + t; acc = acc.replacing(with: u, where: u .< acc) }
+                        }
+                        if right {
+                            right = any(load(suf + x + d) + t .< acc)
+                            if right { let u = load(f + x + d) + t; acc = acc.replacing(with: u, where: u .< acc) }
                         }
                     }
+                    d += 1
                 }
-                for i in 0 ..< count { row[x + i] = acc[i] }
+                if count == 8 { UnsafeMutableRawPointer(row + x).storeBytes(of: acc, as: SIMD8<Float>.self) }
+                else { for i in 0 ..< count { row[x + i] = acc[i] } }
                 x += 8
             }
         }
     }
 
     /// The same pass along each column (lines of `height` samples), eight columns at a time (one lane per
-    /// column); `scratch` holds `width * height + 8` values.
+    /// column), with per-lane prefix and suffix extrema along the column; `scratch` holds
+    /// `width * height + 8` values and `extrema` `16 height` values.
     static func passAlongColumns(_ image: UnsafeMutablePointer<Float>, width: Int, height n: Int,
-                                 table: UnsafePointer<Float>, dilate: Bool, scratch: UnsafeMutablePointer<Float>) {
+                                 table: UnsafePointer<Float>, dilate: Bool, scratch: UnsafeMutablePointer<Float>,
+                                 extrema: UnsafeMutablePointer<SIMD8<Float>>) {
+        if dilate { columns(image, width: width, height: n, table: table, dilate: true, scratch: scratch, extrema: extrema) }
+        else { columns(image, width: width, height: n, table: table, dilate: false, scratch: scratch, extrema: extrema) }
+    }
+
+    @inline(__always)
+    private static func columns(_ image: UnsafeMutablePointer<Float>, width: Int, height n: Int,
+                                table: UnsafePointer<Float>, dilate: Bool, scratch: UnsafeMutablePointer<Float>,
+                                extrema: UnsafeMutablePointer<SIMD8<Float>>) {
         let src = scratch
         src.update(from: image, count: width * n)
+        let fill = SIMD8<Float>(repeating: dilate ? -.infinity : .infinity)
+        let pre = extrema, suf = extrema + n
         var x = 0
         while x < width {
             let count = min(8, width - x)
             @inline(__always) func load(_ y: Int) -> SIMD8<Float> {
                 if count == 8 { return UnsafeRawPointer(src + y * width + x).loadUnaligned(as: SIMD8<Float>.self) }
-                var v = SIMD8<Float>(repeating: dilate ? -.infinity : .infinity)
+                var v = fill
                 for i in 0 ..< count { v[i] = src[y * width + x + i] }
                 return v
             }
-            var low = Float.infinity, high = -Float.infinity
-            for y in 0 ..< n { for i in 0 ..< count { let v = src[y * width + x + i]; low = min(low, v); high = max(high, v) } }
+            var run = fill
             for y in 0 ..< n {
                 let v = load(y)
-                var blockHigh = -Float.infinity, blockLow = Float.infinity
-                for i in 0 ..< count { blockHigh = max(blockHigh, v[i]); blockLow = min(blockLow, v[i]) }
-                let reach = dilate ? high - blockLow : blockHigh - low
-                let dmax = reachOf(reach, table: table, limit: n - 1)
-                var acc = v
-                if dmax > 0 {
-                    for d in 1 ... dmax {
-                        let t = SIMD8<Float>(repeating: table[d])
-                        if y - d >= 0 {
-                            let a = load(y - d)
-                            if dilate { let u = a - t; acc = acc.replacing(with: u, where: u .> acc) }
-                            else { let u = a + t; acc = acc.replacing(with: u, where: u .< acc) }
+                run = dilate ? run.replacing(with: v, where: v .> run) : run.replacing(with: v, where: v .< run)
+                pre[y] = run
+            }
+            run = fill
+            var yy = n
+            while yy > 0 {
+                yy &-= 1
+                let y = yy
+                let v = load(y)
+                run = dilate ? run.replacing(with: v, where: v .> run) : run.replacing(with: v, where: v .< run)
+                suf[y] = run
+            }
+            for y in 0 ..< n {
+                var acc = load(y)
+                var up = y > 0, down = y + 1 < n
+                var d = 1
+                while up || down {
+                    let t = SIMD8<Float>(repeating: table[d])
+                    if dilate {
+                        if up {
+                            up = any(pre[y - d] - t .> acc)
+                            if up { let u = load(y - d) - t; acc = acc.replacing(with: u, where: u .> acc) }
+                            up = up && y - d > 0
                         }
-                        if y + d < n {
-                            let b = load(y + d)
-                            if dilate { let u = b - t; acc = acc.replacing(with: u, where: u .> acc) }
-                            else { let u = b + t; acc = acc.replacing(with: u, where: u .< acc) }
+                        if down {
+                            down = any(suf[y + d] - t .> acc)
+                            if down { let u = load(y + d) - t; acc = acc.replacing(with: u, where: u .> acc) }
+                            down = down && y + d + 1 < n
+                        }
+                    } else {
+                        if up {
+                            up = any(pre[y - d] + t .< acc)
+                            if up { let u = load(y - d) + t; acc = acc.replacing(with: u, where: u .< acc) }
+                            up = up && y - d > 0
+                        }
+                        if down {
+                            down = any(suf[y + d] + t .< acc)
+                            if down { let u = load(y + d) + t; acc = acc.replacing(with: u, where: u .< acc) }
+                            down = down && y + d + 1 < n
                         }
                     }
+                    d += 1
                 }
-                for i in 0 ..< count { image[y * width + x + i] = acc[i] }
+                if count == 8 { UnsafeMutableRawPointer(image + y * width + x).storeBytes(of: acc, as: SIMD8<Float>.self) }
+                else { for i in 0 ..< count { image[y * width + x + i] = acc[i] } }
             }
             x += 8
         }

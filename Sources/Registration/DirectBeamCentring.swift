@@ -46,15 +46,52 @@ public enum DirectBeamCentring {
             if integral {
                 let si = min(max(i - Int(dy), 0), height - 1)
                 let row = p + si * width
-                for j in j0 ... j1 {
-                    let v = row[min(max(j - Int(dx), 0), width - 1)]
-                    rw += v; rx += v * Float(j)
+                let ox = -Int(dx)
+                // Columns whose sample j + ox lies inside the row, eight at a time; the rest clamped.
+                let in0 = max(j0, -ox), in1 = min(j1 + 1, width - ox)
+                var j = j0
+                while j < min(in0, j1 + 1) { let v = row[min(max(j + ox, 0), width - 1)]; rw += v; rx += v * Float(j); j += 1 }
+                if in0 < in1 {
+                    var vw = SIMD8<Float>(), vx = SIMD8<Float>()
+                    var jj = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7) + Float(j)
+                    while j + 8 <= in1 {
+                        let v = UnsafeRawPointer(row + j + ox).loadUnaligned(as: SIMD8<Float>.self)
+                        vw += v; vx += v * jj
+                        jj += 8; j += 8
+                    }
+                    rw += vw.sum(); rx += vx.sum()
                 }
+                while j <= j1 { let v = row[min(max(j + ox, 0), width - 1)]; rw += v; rx += v * Float(j); j += 1 }
             } else {
-                for j in j0 ... j1 {
-                    let v = BilinearShift.sample(p, width: width, height: height, x: Float(j) - dx, y: Float(i) - dy)
-                    rw += v; rx += v * Float(j)
+                // Bilinear samples at (j - dx, i - dy): the same four weights for every pixel of the row.
+                let sxf = -dx, syf = -dy
+                let fx = sxf.rounded(.down), fy = syf.rounded(.down)
+                let ox = Int(fx), oy = Int(fy)
+                let tx = sxf - fx, ty = syf - fy
+                let r0 = p + min(max(i + oy, 0), height - 1) * width, r1 = p + min(max(i + oy + 1, 0), height - 1) * width
+                let w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty
+                let in0 = max(j0, -ox), in1 = min(j1 + 1, width - 1 - ox)
+                var j = j0
+                @inline(__always) func clamped(_ j: Int) -> Float {
+                    let a = min(max(j + ox, 0), width - 1), b = min(max(j + ox + 1, 0), width - 1)
+                    return w00 * r0[a] + w10 * r0[b] + w01 * r1[a] + w11 * r1[b]
                 }
+                while j < min(in0, j1 + 1) { let v = clamped(j); rw += v; rx += v * Float(j); j += 1 }
+                if in0 < in1 {
+                    var vw = SIMD8<Float>(), vx = SIMD8<Float>()
+                    var jj = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7) + Float(j)
+                    @inline(__always) func load(_ q: UnsafePointer<Float>) -> SIMD8<Float> {
+                        UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
+                    }
+                    while j + 8 <= in1 {
+                        let a = j + ox
+                        let v = w00 * load(r0 + a) + w10 * load(r0 + a + 1) + w01 * load(r1 + a) + w11 * load(r1 + a + 1)
+                        vw += v; vx += v * jj
+                        jj += 8; j += 8
+                    }
+                    rw += vw.sum(); rx += vx.sum()
+                }
+                while j <= j1 { let v = clamped(j); rw += v; rx += v * Float(j); j += 1 }
             }
             sw += Double(rw); sx += Double(rx) + 0.5 * Double(rw); sy += Double(rw) * Double(Float(i) + 0.5)
         }
@@ -72,6 +109,24 @@ public enum DirectBeamCentring {
                               maxOverBatch: (Float) -> Float = { $0 }) -> Result {
         let n = width * height
         precondition(patterns.count >= count * n && scratch.count >= n)
+        let result = shifts(UnsafeBufferPointer(patterns), count: count, width: width, height: height,
+                            initialRadius: initialRadius, minimumRadius: minimumRadius, maxPasses: maxPasses,
+                            tolerance: tolerance, maxOverBatch: maxOverBatch)
+        for k in 0 ..< count where result.shifts[k].dx != 0 || result.shifts[k].dy != 0 {
+            let img = UnsafeMutableBufferPointer(rebasing: patterns[k * n ..< (k + 1) * n])
+            BilinearShift.shift(UnsafeBufferPointer(img), width: width, height: height, dx: result.shifts[k].dx,
+                                dy: result.shifts[k].dy, into: scratch)
+            img.baseAddress!.update(from: scratch.baseAddress!, count: n)
+        }
+        return result
+    }
+
+    /// The passes of the centring without applying the shifts: the shift of each of `count` patterns.
+    public static func shifts(_ patterns: UnsafeBufferPointer<Float>, count: Int, width: Int, height: Int,
+                              initialRadius: Float, minimumRadius: Float, maxPasses: Int, tolerance: Float,
+                              maxOverBatch: (Float) -> Float = { $0 }) -> Result {
+        let n = width * height
+        precondition(patterns.count >= count * n)
         var shifts = [(dx: Float, dy: Float)](repeating: (0, 0), count: count)
         let cx = Float(width) / 2, cy = Float(height) / 2
         var radius = initialRadius
@@ -94,12 +149,6 @@ public enum DirectBeamCentring {
             largest = maxOverBatch(largest)
             if largest < tolerance { break }
             radius = min(radius, largest + minimumRadius)
-        }
-        for k in 0 ..< count where shifts[k].dx != 0 || shifts[k].dy != 0 {
-            let img = UnsafeMutableBufferPointer(rebasing: patterns[k * n ..< (k + 1) * n])
-            BilinearShift.shift(UnsafeBufferPointer(img), width: width, height: height, dx: shifts[k].dx,
-                                dy: shifts[k].dy, into: scratch)
-            img.baseAddress!.update(from: scratch.baseAddress!, count: n)
         }
         return Result(shifts: shifts, passes: passes, finalResidual: largest)
     }

@@ -92,23 +92,52 @@ public struct GaussianBlur: Sendable {
 
         @inline(__always)
         private func horizontal(_ out: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>) {
+            // The kernel of the default sigma (2 px, radius 7) with a constant radius, so the taps unroll.
+            if r == 7 { horizontal(out, w, radius: 7) } else { horizontal(out, w, radius: r) }
+        }
+
+        @inline(__always)
+        private func horizontal(_ out: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, radius r: Int) {
             let c = UnsafePointer(padded + r), n = width
             var x = 0
-            while x + 8 <= n {
+            while x &+ 8 <= n {
                 var acc = UnsafeRawPointer(c + x).loadUnaligned(as: SIMD8<Float>.self) * w[0]
                 for k in 1 ... r {
-                    let a = UnsafeRawPointer(c + x - k).loadUnaligned(as: SIMD8<Float>.self)
-                    let b = UnsafeRawPointer(c + x + k).loadUnaligned(as: SIMD8<Float>.self)
+                    let a = UnsafeRawPointer(c + (x &- k)).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(c + (x &+ k)).loadUnaligned(as: SIMD8<Float>.self)
                     acc += (a + b) * w[k]
                 }
                 UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD8<Float>.self)
-                x += 8
+                x &+= 8
             }
             while x < n {
                 var acc = c[x] * w[0]
-                for k in 1 ... r { acc += w[k] * (c[x - k] + c[x + k]) }
+                for k in 1 ... r { acc += w[k] * (c[x &- k] + c[x &+ k]) }
                 out[x] = acc
-                x += 1
+                x &+= 1
+            }
+        }
+
+        /// `output = w0 c + sum_k wk (rows[r - k] + rows[r + k])` over the row.
+        @inline(__always)
+        private func verticalTaps(_ w: UnsafePointer<Float>, radius r: Int) {
+            let rows = taps, out = output, c = rows[r], n = width
+            var x = 0
+            while x &+ 8 <= n {
+                var acc = UnsafeRawPointer(c + x).loadUnaligned(as: SIMD8<Float>.self) * w[0]
+                for k in 1 ... r {
+                    let a = UnsafeRawPointer(rows[r &- k] + x).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(rows[r &+ k] + x).loadUnaligned(as: SIMD8<Float>.self)
+                    acc += (a + b) * w[k]
+                }
+                UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD8<Float>.self)
+                x &+= 8
+            }
+            while x < n {
+                var acc = c[x] * w[0]
+                for k in 1 ... r { acc += w[k] * (rows[r &- k][x] + rows[r &+ k][x]) }
+                out[x] = acc
+                x &+= 1
             }
         }
 
@@ -122,24 +151,7 @@ public struct GaussianBlur: Sendable {
                 let rows = taps
                 for k in -r ... r { rows[k + r] = UnsafePointer(ring + (min(max(y + k, 0), h - 1) & ringMask) * n) }
                 w.withUnsafeBufferPointer { wp in
-                    let w = wp.baseAddress!, out = output, c = rows[r]
-                    var x = 0
-                    while x + 8 <= n {
-                        var acc = UnsafeRawPointer(c + x).loadUnaligned(as: SIMD8<Float>.self) * w[0]
-                        for k in 1 ... r {
-                            let a = UnsafeRawPointer(rows[r - k] + x).loadUnaligned(as: SIMD8<Float>.self)
-                            let b = UnsafeRawPointer(rows[r + k] + x).loadUnaligned(as: SIMD8<Float>.self)
-                            acc += (a + b) * w[k]
-                        }
-                        UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD8<Float>.self)
-                        x += 8
-                    }
-                    while x < n {
-                        var acc = c[x] * w[0]
-                        for k in 1 ... r { acc += w[k] * (rows[r - k][x] + rows[r + k][x]) }
-                        out[x] = acc
-                        x += 1
-                    }
+                    if r == 7 { verticalTaps(wp.baseAddress!, radius: 7) } else { verticalTaps(wp.baseAddress!, radius: r) }
                 }
                 emit(y, UnsafePointer(output))
             }

@@ -381,7 +381,7 @@ public final class PatternRegistrar {
             low = low.replacing(with: d, where: d .< low)
             x += 8
         }
-        var m = low.min()
+        var m = Self.lanesMinimum(low)
         while x < n {
             let v = blurred[x]
             let b = min(bg[x], v)
@@ -410,7 +410,7 @@ public final class PatternRegistrar {
             x += 8
         }
         var bad = 0
-        var l = lo.min(), u = hi.max()
+        var l = Self.lanesMinimum(lo), u = Self.lanesMaximum(hi)
         if !all(finite) {
             bad = 0
             for i in 0 ..< x where !p[i].isFinite { bad += 1 }
@@ -454,18 +454,34 @@ public final class PatternRegistrar {
         return (l, h, bad)
     }
 
-    /// Minimum of `count` NaN-free values (+infinity when empty; four independent accumulators).
+    /// Minimum of `count` NaN-free values (+infinity when empty; eight lanes at a time).
     static func minimum(_ p: UnsafePointer<Float>, count n: Int) -> Float {
-        var m = (Float.infinity, Float.infinity, Float.infinity, Float.infinity)
+        var m = SIMD8<Float>(repeating: .infinity)
         var i = 0
-        while i + 4 <= n {
-            let a = p[i], b = p[i + 1], c = p[i + 2], d = p[i + 3]
-            m.0 = a < m.0 ? a : m.0; m.1 = b < m.1 ? b : m.1; m.2 = c < m.2 ? c : m.2; m.3 = d < m.3 ? d : m.3
-            i += 4
+        while i &+ 8 <= n {
+            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+            m = m.replacing(with: v, where: v .< m)
+            i &+= 8
         }
-        var r = min(min(m.0, m.1), min(m.2, m.3))
-        while i < n { r = min(r, p[i]); i += 1 }
+        var r = Self.lanesMinimum(m)
+        while i < n { r = min(r, p[i]); i &+= 1 }
         return r
+    }
+
+    /// The smallest of eight lanes (the generic `SIMD.min()` is not specialised here).
+    @inline(__always)
+    static func lanesMinimum(_ v: SIMD8<Float>) -> Float {
+        let a = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .< v.lowHalf)
+        let b = a.lowHalf.replacing(with: a.highHalf, where: a.highHalf .< a.lowHalf)
+        return b[1] < b[0] ? b[1] : b[0]
+    }
+
+    /// The largest of eight lanes.
+    @inline(__always)
+    static func lanesMaximum(_ v: SIMD8<Float>) -> Float {
+        let a = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
+        let b = a.lowHalf.replacing(with: a.highHalf, where: a.highHalf .> a.lowHalf)
+        return b[1] > b[0] ? b[1] : b[0]
     }
 
     /// Sorts peaks by the distance of their pixel centres to the image centre (W/2, H/2), ties by index.

@@ -64,6 +64,52 @@ public final class RegistrationPipeline {
         return invalid
     }
 
+    /// Stages 1 and 2 for one batch, using `input` (`count` input patterns) as workspace: without binning the
+    /// patterns are sanitised and masked in place, the centring passes measure the shifts on them, and each
+    /// pattern is shifted straight into `output` (one pass over the pixels instead of four copies). With
+    /// binning, `prepare` then `centre`. Returns the number of non-finite input values.
+    @discardableResult
+    public func prepareAndCentre(_ input: UnsafeMutableBufferPointer<Float>, count: Int,
+                                 into output: UnsafeMutableBufferPointer<Float>) -> Int {
+        guard binningFactor == 1 else {
+            let invalid = prepare(UnsafeBufferPointer(input), count: count, into: output)
+            if parameters.centring { centre(output, count: count) }
+            return invalid
+        }
+        let n = inputShape.pixelCount
+        precondition(input.count >= count * n && output.count >= count * n)
+        var invalid = 0
+        for k in 0 ..< count {
+            let pattern = UnsafeMutableBufferPointer(rebasing: input[k * n ..< (k + 1) * n])
+            let bad = PatternRegistrar.valueRange(UnsafePointer(pattern.baseAddress!), count: n).invalid
+            if bad > 0 {
+                invalid += bad
+                _ = PatternRegistrar.sanitise(UnsafePointer(pattern.baseAddress!), into: pattern.baseAddress!, count: n)
+            }
+            mask?.apply(to: pattern)
+        }
+        let w = workingShape.columns, h = workingShape.rows
+        guard parameters.centring else {
+            output.baseAddress!.update(from: input.baseAddress!, count: count * n)
+            return invalid
+        }
+        let p = parameters
+        let result = DirectBeamCentring.shifts(UnsafeBufferPointer(input), count: count, width: w, height: h,
+                                               initialRadius: p.centringInitialRadius, minimumRadius: p.centringMinimumRadius,
+                                               maxPasses: p.centringMaxPasses, tolerance: p.centringTolerance)
+        for k in 0 ..< count {
+            let src = UnsafeBufferPointer(rebasing: input[k * n ..< (k + 1) * n])
+            let dst = UnsafeMutableBufferPointer(rebasing: output[k * n ..< (k + 1) * n])
+            let s = result.shifts[k]
+            if s.dx != 0 || s.dy != 0 {
+                BilinearShift.shift(src, width: w, height: h, dx: s.dx, dy: s.dy, into: dst)
+            } else {
+                dst.baseAddress!.update(from: src.baseAddress!, count: n)
+            }
+        }
+        return invalid
+    }
+
     /// Stage 2: centres `count` working patterns in place as one batch (methods notes, step 2).
     @discardableResult
     public func centre(_ patterns: UnsafeMutableBufferPointer<Float>, count: Int,

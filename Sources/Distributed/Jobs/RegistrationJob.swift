@@ -108,7 +108,10 @@ public enum RegistrationJob {
             }
             return ds
         }
-        sparseOK = comm.allreduce(sparseOK ? 1 : 0, .min) == 1
+        // Sparse writing saves bytes and page-cache pages at the cost of one small write per band of rows: it
+        // pays for large patterns (a 512-px pattern is 1 MiB, its discs cover about 15 % of its rows); smaller
+        // ones are written a whole scan row at a time.
+        sparseOK = comm.allreduce(sparseOK ? 1 : 0, .min) == 1 && recSize >= 256
 
         // Halo rows: the prepared row just above and just below this rank's block.
         let hasRows = !myRows.isEmpty
@@ -120,14 +123,14 @@ public enum RegistrationJob {
         let raw = UnsafeMutableBufferPointer<Float>.allocate(capacity: hasRows ? min(chunkRows, myRows.count) * rowIn : 0)
         defer { raw.deallocate() }
         var invalidInput = 0 // non-finite input values, replaced by zero in `prepare`
-        func prepare(_ src: UnsafeBufferPointer<Float>, into d: UnsafeMutableBufferPointer<Float>) {
-            invalidInput += pipeline.prepare(src, count: scan.columns, into: d)
-            if p.centring { pipeline.centre(d, count: scan.columns) }
+        /// Prepares (sanitise, mask, bin) and centres one scan row read into `src` (used as workspace).
+        func prepare(_ src: UnsafeMutableBufferPointer<Float>, into d: UnsafeMutableBufferPointer<Float>) {
+            invalidInput += pipeline.prepareAndCentre(src, count: scan.columns, into: d)
         }
         func prepareRow(_ r: Int, into dst: inout [Float]) throws {
             let part = UnsafeMutableBufferPointer(rebasing: raw[0 ..< rowIn])
             try source.read(positions: r * scan.columns ..< (r + 1) * scan.columns, into: part)
-            dst.withUnsafeMutableBufferPointer { prepare(UnsafeBufferPointer(part), into: $0) }
+            dst.withUnsafeMutableBufferPointer { prepare(part, into: $0) }
         }
         var firstRow = [Float](repeating: 0, count: hasRows ? rowValues : 0)
         var lastRow = [Float]()
@@ -156,8 +159,9 @@ public enum RegistrationJob {
         var maps = [PatternMaps](repeating: PatternMaps(), count: positions.count)
         var darkFieldValues = [[Float]](repeating: [Float](repeating: 0, count: positions.count), count: options.darkFields.count)
         var invalidPixels = 0
-        // The canvas of one reconstructed pattern, written to the file pattern by pattern.
-        let canvas = UnsafeMutableBufferPointer<Float>.allocate(capacity: hasRows && options.writeReconstruction ? nr : 0)
+        // Reconstructed patterns: one canvas written band by band (sparse), or a scan row written at once.
+        let canvasPatterns = sparseOK ? 1 : scan.columns
+        let canvas = UnsafeMutableBufferPointer<Float>.allocate(capacity: hasRows && options.writeReconstruction ? canvasPatterns * nr : 0)
         canvas.initialize(repeating: 0)
         defer { canvas.deallocate() }
         let progress = ProgressLine(label: "register", total: positions.count, rank: comm.rank)
@@ -174,7 +178,9 @@ public enum RegistrationJob {
             if p.scanMean { sweep.begin(above: above, current: cur, below: below) }
             for c in 0 ..< scan.columns {
                 let k = (r - myRows.lowerBound) * scan.columns + c
-                let rec: UnsafeMutableBufferPointer<Float>? = options.writeReconstruction ? canvas : nil
+                let slot = sparseOK ? 0 : c
+                let rec: UnsafeMutableBufferPointer<Float>? = options.writeReconstruction
+                    ? UnsafeMutableBufferPointer(rebasing: canvas[slot * nr ..< (slot + 1) * nr]) : nil
                 let reg: PatternRegistration
                 if p.scanMean {
                     let terms = sweep.sources(column: c)
@@ -184,23 +190,17 @@ public enum RegistrationJob {
                     reg = registrar.register(pattern: UnsafeBufferPointer(start: cur + c * nw, count: nw),
                                              appendingSpotsTo: &spots, reconstruction: rec)
                 }
-                if let ds = reconstruction {
-                    if sparseOK { // the rows that hold a disc, then clear them for the next pattern
-                        spots.withUnsafeBufferPointer { sp in
-                            Reconstruction.rowBands(UnsafeBufferPointer(rebasing: sp[reg.spotRange]),
-                                                    directBeam: reg.hasDirectBeam ? 0 : nil,
-                                                    workingWidth: working.columns, workingHeight: working.rows,
-                                                    parameters: p, into: &bands)
-                        }
-                        for b in bands {
-                            let part = UnsafeMutableBufferPointer(rebasing: canvas[b.lowerBound * recSize ..< b.upperBound * recSize])
-                            try ds.write(start: [r, c, b.lowerBound, 0], count: [1, 1, b.count, recSize],
-                                         from: UnsafeBufferPointer(part))
-                            part.update(repeating: 0)
-                        }
-                    } else {
-                        let i = r * scan.columns + c
-                        try ds.write(scanRange: i ..< i + 1, scanDims: 2, from: UnsafeBufferPointer(canvas))
+                if let ds = reconstruction, sparseOK { // the rows that hold a disc, then clear them for the next pattern
+                    spots.withUnsafeBufferPointer { sp in
+                        Reconstruction.rowBands(UnsafeBufferPointer(rebasing: sp[reg.spotRange]),
+                                                directBeam: reg.hasDirectBeam ? 0 : nil, workingWidth: working.columns,
+                                                workingHeight: working.rows, parameters: p, into: &bands)
+                    }
+                    for b in bands {
+                        let part = UnsafeMutableBufferPointer(rebasing: canvas[b.lowerBound * recSize ..< b.upperBound * recSize])
+                        try ds.write(start: [r, c, b.lowerBound, 0], count: [1, 1, b.count, recSize],
+                                     from: UnsafeBufferPointer(part))
+                        part.update(repeating: 0)
                     }
                 }
                 counts[k] = Int32(reg.spotRange.count)
@@ -213,6 +213,9 @@ public enum RegistrationJob {
                                                           centreX: cx, centreY: cy)
                     }
                 }
+            }
+            if let ds = reconstruction, !sparseOK {
+                try ds.write(scanRange: r * scan.columns ..< (r + 1) * scan.columns, scanDims: 2, from: UnsafeBufferPointer(canvas))
             }
             progress.update((r + 1 - myRows.lowerBound) * scan.columns, bytes: (r + 1 - myRows.lowerBound) * scan.columns * source.bytesPerPattern)
         }
@@ -252,7 +255,7 @@ public enum RegistrationJob {
                     for r in chunkStart ..< chunkEnd {
                         if inner.contains(r) {
                             let off = (r - inner.lowerBound) * rowIn
-                            prepare(UnsafeBufferPointer(rebasing: raw[off ..< off + rowIn]),
+                            prepare(UnsafeMutableBufferPointer(rebasing: raw[off ..< off + rowIn]),
                                     into: UnsafeMutableBufferPointer(rebasing: ring[(r % 3) * rowValues ..< (r % 3 + 1) * rowValues]))
                         }
                         if r > myRows.lowerBound { try process(r - 1) }
