@@ -14,22 +14,39 @@ public enum DiscRenderer {
             let u = min(max(t / r, -1), 1)
             return 0.5 * (t * h(t) + r * r * asin(u))
         }
-        var cuts: [Double] = [a, b]
-        for y in [y0, y1] where abs(y) < r {
-            let t = (r * r - y * y).squareRoot()
-            if t > a && t < b { cuts.append(t) }
-            if -t > a && -t < b { cuts.append(-t) }
+        // The x positions where the disc's boundary crosses y0 or y1 split [a, b] into pieces on which the upper
+        // and lower bounds are each one curve or one line (at most 6 cuts, sorted in place, no allocation).
+        var cuts: (Double, Double, Double, Double, Double, Double) = (a, b, 0, 0, 0, 0)
+        var count = 2
+        withUnsafeMutableBytes(of: &cuts) { raw in
+            let c = raw.bindMemory(to: Double.self)
+            func crossings(_ y: Double) {
+                guard abs(y) < r else { return }
+                let t = (r * r - y * y).squareRoot()
+                if t > a && t < b { c[count] = t; count += 1 }
+                if -t > a && -t < b { c[count] = -t; count += 1 }
+            }
+            crossings(y0)
+            crossings(y1)
+            for i in 1 ..< count { // insertion sort
+                let v = c[i]
+                var j = i - 1
+                while j >= 0 && c[j] > v { c[j + 1] = c[j]; j -= 1 }
+                c[j + 1] = v
+            }
         }
-        cuts.sort()
         var area = 0.0
-        for k in 0 ..< cuts.count - 1 {
-            let u = cuts[k], w = cuts[k + 1]
-            if w <= u { continue }
-            let hm = h(0.5 * (u + w))
-            if min(y1, hm) <= max(y0, -hm) { continue }
-            let upper = y1 < hm ? y1 * (w - u) : G(w) - G(u)
-            let lower = y0 > -hm ? y0 * (w - u) : -(G(w) - G(u))
-            area += upper - lower
+        withUnsafeBytes(of: &cuts) { raw in
+            let c = raw.bindMemory(to: Double.self)
+            for k in 0 ..< count - 1 {
+                let u = c[k], w = c[k + 1]
+                if w <= u { continue }
+                let hm = h(0.5 * (u + w))
+                if min(y1, hm) <= max(y0, -hm) { continue }
+                let upper = y1 < hm ? y1 * (w - u) : G(w) - G(u)
+                let lower = y0 > -hm ? y0 * (w - u) : -(G(w) - G(u))
+                area += upper - lower
+            }
         }
         return max(0, area)
     }

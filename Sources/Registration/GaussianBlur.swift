@@ -63,8 +63,15 @@ public struct GaussianBlur: Sendable {
 
         deinit { ring.deallocate(); padded.deallocate(); output.deallocate(); taps.deallocate() }
 
-        /// Starts a new image of the same shape.
-        public func reset() { pushed = 0; emitted = 0 }
+        /// Where output row y is written (`destination + y * width`; nil: a one-row buffer of the stream's own).
+        private var destination: UnsafeMutablePointer<Float>?
+
+        /// Starts a new image of the same shape; with `destination`, every output row is written there (the
+        /// pointer passed to `emit` is then the row inside `destination`).
+        public func reset(destination: UnsafeMutablePointer<Float>? = nil) {
+            pushed = 0; emitted = 0
+            self.destination = destination
+        }
 
         /// Adds the next input row; calls `emit(y, row)` for every output row that became complete (the
         /// pointer is valid during the call only).
@@ -121,7 +128,7 @@ public struct GaussianBlur: Sendable {
         /// `output = w0 c + sum_k wk (rows[r - k] + rows[r + k])` over the row.
         @inline(__always)
         private func verticalTaps(_ w: UnsafePointer<Float>, radius r: Int) {
-            let rows = taps, out = output, c = rows[r], n = width
+            let rows = taps, out = rowOutput, c = rows[r], n = width
             var x = 0
             while x &+ 8 <= n {
                 var acc = UnsafeRawPointer(c + x).loadUnaligned(as: SIMD8<Float>.self) * w[0]
@@ -141,6 +148,9 @@ public struct GaussianBlur: Sendable {
             }
         }
 
+        /// The output row being computed.
+        private var rowOutput: UnsafeMutablePointer<Float> { destination.map { $0 + emitted * width } ?? output }
+
         @inline(__always)
         private func vertical(_ y: Int, _ emit: (Int, UnsafePointer<Float>) -> Void) {
             let h = height, n = width
@@ -153,7 +163,7 @@ public struct GaussianBlur: Sendable {
                 w.withUnsafeBufferPointer { wp in
                     if r == 7 { verticalTaps(wp.baseAddress!, radius: 7) } else { verticalTaps(wp.baseAddress!, radius: r) }
                 }
-                emit(y, UnsafePointer(output))
+                emit(y, UnsafePointer(rowOutput))
             }
             emitted = y + 1
         }

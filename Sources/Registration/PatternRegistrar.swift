@@ -128,11 +128,11 @@ public final class PatternRegistrar {
         // as zero); its range; the corner noise (before background subtraction); the localisation blur
         // (step 5: the background is smooth, so blurring before or after subtracting it is the same up to its
         // own curvature); and the block minima of the blurred image for the background.
-        var lo = Float.infinity, hi = -Float.infinity, blurLow = Float.infinity
+        var lo = Float.infinity, hi = -Float.infinity
         var invalid = 0
         var noiseSum = SpotMeasurement.CornerNoise(width: w, height: h)
         let shrink = p.backgroundSubtraction
-        blurStream.reset()
+        blurStream.reset(destination: bl)
         for y in 0 ..< h {
             var row: UnsafePointer<Float>
             switch source {
@@ -155,15 +155,13 @@ public final class PatternRegistrar {
             noiseSum.add(row: row, index: y)
             blurStream.push(row) { yo, out in
                 let dst = bl + yo * w
-                dst.update(from: out, count: w)
-                blurLow = min(blurLow, Self.minimum(out, count: w))
+                if out != UnsafePointer(dst) { dst.update(from: out, count: w) }
                 if shrink { paraboloid.shrink(row: out, y: yo, width: w, height: h) }
             }
         }
         blurStream.finish { yo, out in
             let dst = bl + yo * w
-            dst.update(from: out, count: w)
-            blurLow = min(blurLow, Self.minimum(out, count: w))
+            if out != UnsafePointer(dst) { dst.update(from: out, count: w) }
             if shrink { paraboloid.shrink(row: out, y: yo, width: w, height: h) }
         }
         // The prepared pattern: the caller's (or the mean) when it was finite, else a sanitised copy.
@@ -191,6 +189,7 @@ public final class PatternRegistrar {
             let c = grey / (2 * p.backgroundRadius)
             let curved = c > 0 && c.isFinite
             if curved { paraboloid.open(curvature: c, width: w, height: h) }
+            let blurLow = curved ? 0 : Self.minimum(UnsafePointer(bl), count: n)
             let bgr = backgroundRow
             for y in 0 ..< h {
                 if curved { paraboloid.backgroundRow(y, width: w, height: h, into: bgr) }
