@@ -7,17 +7,20 @@ import PackageDescription
 /// The hot kernels (registration, reader conversions) are compiled for the x86-64 level that has AVX2 and FMA
 /// (`-target-cpu haswell`: eight-lane SIMD) when the build machine has them, as HPC codes built on their own
 /// nodes do; `STEMRUN_TARGET_CPU=generic` (or another LLVM CPU name) overrides it, for example to build once
-/// for older nodes of a cluster (then `rm -rf .build`: the package manager caches the manifest).
+/// for older nodes of a cluster (then `rm -rf .build`: the package manager caches the manifest). With AVX2 the
+/// kernels also use fused multiply-adds (`STEMRUN_FMA`), which round once instead of twice.
 let kernelSettings: [SwiftSetting] = {
     if let cpu = ProcessInfo.processInfo.environment["STEMRUN_TARGET_CPU"] {
-        return cpu.isEmpty || cpu == "generic" ? [] : [.unsafeFlags(["-target-cpu", cpu])]
+        // STEMRUN_FMA: the kernels may use fused multiply-adds (the CPU named must have FMA).
+        let fma = ProcessInfo.processInfo.environment["STEMRUN_FMA"] == "1" ? [SwiftSetting.define("STEMRUN_FMA")] : []
+        return cpu.isEmpty || cpu == "generic" ? [] : [.unsafeFlags(["-target-cpu", cpu])] + fma
     }
     #if arch(x86_64) && os(Linux)
     if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
        let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) {
         let flags = Set(line.split(separator: " ").map(String.init))
         if ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm"].allSatisfy(flags.contains) { // abm: lzcnt
-            return [.unsafeFlags(["-target-cpu", "haswell"])]
+            return [.unsafeFlags(["-target-cpu", "haswell"]), .define("STEMRUN_FMA")]
         }
     }
     #endif

@@ -112,7 +112,7 @@ public struct GaussianBlur: Sendable {
                 for k in 1 ... r {
                     let a = UnsafeRawPointer(c + (x &- k)).loadUnaligned(as: SIMD8<Float>.self)
                     let b = UnsafeRawPointer(c + (x &+ k)).loadUnaligned(as: SIMD8<Float>.self)
-                    acc += (a + b) * w[k]
+                    acc = multiplyAdd(acc, a + b, w[k])
                 }
                 UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD8<Float>.self)
                 x &+= 8
@@ -135,7 +135,7 @@ public struct GaussianBlur: Sendable {
                 for k in 1 ... r {
                     let a = UnsafeRawPointer(rows[r &- k] + x).loadUnaligned(as: SIMD8<Float>.self)
                     let b = UnsafeRawPointer(rows[r &+ k] + x).loadUnaligned(as: SIMD8<Float>.self)
-                    acc += (a + b) * w[k]
+                    acc = multiplyAdd(acc, a + b, w[k])
                 }
                 UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD8<Float>.self)
                 x &+= 8
@@ -168,4 +168,14 @@ public struct GaussianBlur: Sendable {
             emitted = y + 1
         }
     }
+}
+
+/// `acc + x * w`, fused (one rounding) where the kernels are built with FMA (`STEMRUN_FMA`, see Package.swift).
+@inline(__always)
+func multiplyAdd(_ acc: SIMD8<Float>, _ x: SIMD8<Float>, _ w: Float) -> SIMD8<Float> {
+    #if STEMRUN_FMA
+    return acc.addingProduct(x, SIMD8<Float>(repeating: w))
+    #else
+    return acc + x * w
+    #endif
 }
