@@ -20,9 +20,9 @@
 /// `backgroundRow(_:width:height:into:)` for every row. `subtract` does the three steps on a whole image.
 public final class ParaboloidBackground {
     private let capacity: Int
-    /// `c d^2` for every offset d of a line; one line padded by +-infinity; a copy of the shrunk image.
-    private let table: UnsafeMutablePointer<Float>, paddedLine: UnsafeMutablePointer<Float>
-    private let columnScratch: UnsafeMutablePointer<Float>
+    /// `c d^2` for every offset d of a line; a copy and a transpose of the shrunk image.
+    private let table: UnsafeMutablePointer<Float>, transposed: UnsafeMutablePointer<Float>
+    private let columnScratch: UnsafeMutablePointer<SIMD8<Float>>
     private let extrema: UnsafeMutablePointer<SIMD8<Float>>
     private let small: UnsafeMutablePointer<Float>, rowTop: UnsafeMutablePointer<Float>, rowBottom: UnsafeMutablePointer<Float>
     /// Columns of the left and right small pixels and interpolation weight of each full-resolution column.
@@ -43,9 +43,9 @@ public final class ParaboloidBackground {
         capacity = n
         small = .allocate(capacity: n * n)
         table = .allocate(capacity: n + 1)
-        paddedLine = .allocate(capacity: 9 * n + 72)
-        extrema = .allocate(capacity: 2 * n)
-        columnScratch = .allocate(capacity: n * n + 8)
+        transposed = .allocate(capacity: n * n)
+        extrema = .allocate(capacity: 6 * n)
+        columnScratch = .allocate(capacity: 3 * n)
         rowTop = .allocate(capacity: n)
         rowBottom = .allocate(capacity: n)
         blockRows = .allocate(capacity: n)
@@ -56,7 +56,7 @@ public final class ParaboloidBackground {
 
     deinit {
         small.deallocate(); rowTop.deallocate(); rowBottom.deallocate(); blockRows.deallocate(); table.deallocate()
-        paddedLine.deallocate(); columnScratch.deallocate(); extrema.deallocate(); columnIndex.deallocate(); columnRight.deallocate(); columnWeight.deallocate()
+        transposed.deallocate(); columnScratch.deallocate(); extrema.deallocate(); columnIndex.deallocate(); columnRight.deallocate(); columnWeight.deallocate()
     }
 
     /// Writes `image - opening(image)` into `destination` (may alias `image`); `opening` receives the
@@ -143,12 +143,20 @@ public final class ParaboloidBackground {
         let f = shrinkFactor
         let (sw, sh) = smallSize(width: width, height: height)
         let c = curvature * Float(f * f)
-        for d in 0 ..< max(sw, sh) { table[d] = c * Float(d * d) }
-        // Erosion: min over q of g(q) + c (p - q)^2; dilation: max over q of g(q) - c (p - q)^2.
-        Self.passAlongRows(small, width: sw, height: sh, table: table, dilate: false, line: paddedLine)
+        for d in 0 ... max(sw, sh) { table[d] = c * Float(d * d) }
+        // Erosion: min over q of g(q) + c (p - q)^2; dilation: max over q of g(q) - c (p - q)^2. Both are
+        // separable and their x and y passes commute, so the passes along rows run as passes along the columns
+        // of the transposed image (one lane per line): erode y, transpose, erode x, dilate x, transpose back,
+        // dilate y.
+        let t = transposed
         Self.passAlongColumns(small, width: sw, height: sh, table: table, dilate: false, scratch: columnScratch,
                               extrema: extrema)
-        Self.passAlongRows(small, width: sw, height: sh, table: table, dilate: true, line: paddedLine)
+        Self.transpose(small, rows: sh, columns: sw, into: t)
+        Self.passAlongColumns(t, width: sh, height: sw, table: table, dilate: false, scratch: columnScratch,
+                              extrema: extrema)
+        Self.passAlongColumns(t, width: sh, height: sw, table: table, dilate: true, scratch: columnScratch,
+                              extrema: extrema)
+        Self.transpose(t, rows: sw, columns: sh, into: small)
         Self.passAlongColumns(small, width: sw, height: sh, table: table, dilate: true, scratch: columnScratch,
                               extrema: extrema)
         // Bilinear enlargement along x: small pixel k is centred at full-resolution index (k + 0.5) f - 0.5.
@@ -214,82 +222,24 @@ public final class ParaboloidBackground {
         }
     }
 
-    /// One pass along each row (lines of `width` samples): `out[x] = min_d line[x + d] + table[|d|]` (erosion) or
-    /// `max_d line[x + d] - table[|d|]` (dilation), in place, eight outputs at a time. The offsets are visited
-    /// outwards and each side stops as soon as no remaining sample can change any of the eight results: for
-    /// the erosion, every sample at distance >= d on the left is at least the prefix minimum up to `x - d`, so
-    /// the side stops when `prefixMin(x + i - d) + table[d] >= out_i` for every lane i (likewise on the right with
-    /// suffix minima, and with maxima for the dilation). On a flat background a few offsets are visited; only near
-    /// strong peaks the whole line. `scratch` holds `9 width + 72` values.
-    static func passAlongRows(_ image: UnsafeMutablePointer<Float>, width n: Int, height: Int,
-                              table: UnsafePointer<Float>, dilate: Bool, line scratch: UnsafeMutablePointer<Float>) {
-        if dilate { rows(image, width: n, height: height, table: table, dilate: true, line: scratch) }
-        else { rows(image, width: n, height: height, table: table, dilate: false, line: scratch) }
-    }
-
-    @inline(__always)
-    private static func rows(_ image: UnsafeMutablePointer<Float>, width n: Int, height: Int,
-                             table: UnsafePointer<Float>, dilate: Bool, line scratch: UnsafeMutablePointer<Float>) {
-        let pad = n + 8, length = 3 * n + 24
-        let fill: Float = dilate ? -.infinity : .infinity
-        let values = scratch, prefix = scratch + length, suffix = scratch + 2 * length
-        values.update(repeating: fill, count: length)
-        prefix.update(repeating: fill, count: length)
-        suffix.update(repeating: fill, count: length)
-        let f = values + pad, pre = prefix + pad, suf = suffix + pad
-        @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-            UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-        }
-        for y in 0 ..< height {
-            let row = image + y * n
-            f.update(from: row, count: n)
-            var run = fill
-            for x in 0 ..< n { let v = f[x]; run = dilate ? (v > run ? v : run) : (v < run ? v : run); pre[x] = run }
-            run = fill
-            var i = n
-            while i > 0 { i &-= 1; let v = f[i]; run = dilate ? (v > run ? v : run) : (v < run ? v : run); suf[i] = run }
-            var x = 0
-            while x < n { // lanes beyond the row read the padding and are not stored
-                var acc = load(f + x)
-                let count = min(8, n - x)
-                for i in count ..< 8 { acc[i] = -fill } // lanes beyond the row: nothing to improve
-                var left = true, right = true
-                var d = 1
-                while (left || right) && d < n {
-                    let t = SIMD8<Float>(repeating: table[d])
-                    if dilate {
-                        if left {
-                            left = any(load(pre + x - d) - t .> acc)
-                            if left { let u = load(f + x - d) - t; acc = acc.replacing(with: u, where: u .> acc) }
-                        }
-                        if right {
-                            right = any(load(suf + x + d) - t .> acc)
-                            if right { let u = load(f + x + d) - t; acc = acc.replacing(with: u, where: u .> acc) }
-                        }
-                    } else {
-                        if left {
-                            left = any(load(pre + x - d) + t .< acc)
-                            if left { let u = load(f + x - d) + t; acc = acc.replacing(with: u, where: u .< acc) }
-                        }
-                        if right {
-                            right = any(load(suf + x + d) + t .< acc)
-                            if right { let u = load(f + x + d) + t; acc = acc.replacing(with: u, where: u .< acc) }
-                        }
-                    }
-                    d += 1
-                }
-                if count == 8 { UnsafeMutableRawPointer(row + x).storeBytes(of: acc, as: SIMD8<Float>.self) }
-                else { for i in 0 ..< count { row[x + i] = acc[i] } }
-                x += 8
-            }
+    /// `dst[j][i] = src[i][j]` for a `rows` x `columns` image.
+    static func transpose(_ src: UnsafePointer<Float>, rows: Int, columns: Int, into dst: UnsafeMutablePointer<Float>) {
+        for i in 0 ..< rows {
+            let r = src + i &* columns
+            for j in 0 ..< columns { dst[j &* rows &+ i] = r[j] }
         }
     }
 
-    /// The same pass along each column (lines of `height` samples), eight columns at a time (one lane per
-    /// column), with per-lane prefix and suffix extrema along the column; `scratch` holds
-    /// `width * height + 8` values and `extrema` `16 height` values.
+    /// One pass along each column (lines of `height` samples): `out[y] = min_d in[y + d] + table[|d|]`
+    /// (erosion) or `max_d in[y + d] - table[|d|]` (dilation), eight columns at a time (one lane per column).
+    /// The offsets are visited outwards and each side stops as soon as no remaining sample can change any of
+    /// the eight results: for the erosion, every sample at distance >= d above is at least the prefix minimum
+    /// of the column down to `y - d`, so that side stops when `prefixMin(y - d) + table[d] >= out` in every lane
+    /// (likewise below with suffix minima, and with maxima for the dilation). On the smooth background a few
+    /// offsets are visited (3 to 4 on average on simulated patterns), near strong peaks the whole line.
+    /// `scratch` holds `3 height` vectors and `extrema` `6 height` vectors.
     static func passAlongColumns(_ image: UnsafeMutablePointer<Float>, width: Int, height n: Int,
-                                 table: UnsafePointer<Float>, dilate: Bool, scratch: UnsafeMutablePointer<Float>,
+                                 table: UnsafePointer<Float>, dilate: Bool, scratch: UnsafeMutablePointer<SIMD8<Float>>,
                                  extrema: UnsafeMutablePointer<SIMD8<Float>>) {
         if dilate { columns(image, width: width, height: n, table: table, dilate: true, scratch: scratch, extrema: extrema) }
         else { columns(image, width: width, height: n, table: table, dilate: false, scratch: scratch, extrema: extrema) }
@@ -297,71 +247,53 @@ public final class ParaboloidBackground {
 
     @inline(__always)
     private static func columns(_ image: UnsafeMutablePointer<Float>, width: Int, height n: Int,
-                                table: UnsafePointer<Float>, dilate: Bool, scratch: UnsafeMutablePointer<Float>,
+                                table: UnsafePointer<Float>, dilate: Bool, scratch columnBlock: UnsafeMutablePointer<SIMD8<Float>>,
                                 extrema: UnsafeMutablePointer<SIMD8<Float>>) {
-        let src = scratch
-        src.update(from: image, count: width * n)
-        let fill = SIMD8<Float>(repeating: dilate ? -.infinity : .infinity)
-        let pre = extrema, suf = extrema + n
+        // The columns in groups of eight, each group copied into a padded block of 3n rows of eight lanes
+        // (n rows of +-infinity above and below, missing columns +-infinity), so no load needs a bounds test.
+        let fillValue: Float = dilate ? -.infinity : .infinity
+        let fill = SIMD8<Float>(repeating: fillValue)
+        let block = columnBlock
+        let pre = extrema, suf = extrema + 3 * n
+        for i in 0 ..< n { block[i] = fill; block[2 &* n &+ i] = fill; pre[i] = fill; pre[2 &* n &+ i] = fill
+                           suf[i] = fill; suf[2 &* n &+ i] = fill }
+        let col = block + n, p = pre + n, q = suf + n
+        @inline(__always) func better(_ u: SIMD8<Float>, _ acc: SIMD8<Float>) -> SIMDMask<SIMD8<Int32>> {
+            dilate ? u .> acc : u .< acc
+        }
         var x = 0
         while x < width {
-            let count = min(8, width - x)
-            @inline(__always) func load(_ y: Int) -> SIMD8<Float> {
-                if count == 8 { return UnsafeRawPointer(src + y * width + x).loadUnaligned(as: SIMD8<Float>.self) }
-                var v = fill
-                for i in 0 ..< count { v[i] = src[y * width + x + i] }
-                return v
+            let count = min(8, width &- x)
+            for y in 0 ..< n {
+                let r = image + (y &* width &+ x)
+                if count == 8 { col[y] = UnsafeRawPointer(r).loadUnaligned(as: SIMD8<Float>.self) }
+                else { var v = fill; for i in 0 ..< count { v[i] = r[i] }; col[y] = v }
             }
             var run = fill
-            for y in 0 ..< n {
-                let v = load(y)
-                run = dilate ? run.replacing(with: v, where: v .> run) : run.replacing(with: v, where: v .< run)
-                pre[y] = run
-            }
+            for y in 0 ..< n { let v = col[y]; run = run.replacing(with: v, where: better(v, run)); p[y] = run }
             run = fill
             var yy = n
-            while yy > 0 {
-                yy &-= 1
-                let y = yy
-                let v = load(y)
-                run = dilate ? run.replacing(with: v, where: v .> run) : run.replacing(with: v, where: v .< run)
-                suf[y] = run
-            }
+            while yy > 0 { yy &-= 1; let v = col[yy]; run = run.replacing(with: v, where: better(v, run)); q[yy] = run }
             for y in 0 ..< n {
-                var acc = load(y)
-                var up = y > 0, down = y + 1 < n
+                var acc = col[y]
                 var d = 1
-                while up || down {
+                while true {
+                    // Stop when no sample at distance >= d, above or below, can improve any lane.
                     let t = SIMD8<Float>(repeating: table[d])
-                    if dilate {
-                        if up {
-                            up = any(pre[y - d] - t .> acc)
-                            if up { let u = load(y - d) - t; acc = acc.replacing(with: u, where: u .> acc) }
-                            up = up && y - d > 0
-                        }
-                        if down {
-                            down = any(suf[y + d] - t .> acc)
-                            if down { let u = load(y + d) - t; acc = acc.replacing(with: u, where: u .> acc) }
-                            down = down && y + d + 1 < n
-                        }
-                    } else {
-                        if up {
-                            up = any(pre[y - d] + t .< acc)
-                            if up { let u = load(y - d) + t; acc = acc.replacing(with: u, where: u .< acc) }
-                            up = up && y - d > 0
-                        }
-                        if down {
-                            down = any(suf[y + d] + t .< acc)
-                            if down { let u = load(y + d) + t; acc = acc.replacing(with: u, where: u .< acc) }
-                            down = down && y + d + 1 < n
-                        }
-                    }
-                    d += 1
+                    let above = dilate ? p[y &- d] - t : p[y &- d] + t
+                    let below = dilate ? q[y &+ d] - t : q[y &+ d] + t
+                    if !any(better(above, acc) .| better(below, acc)) { break }
+                    let a = dilate ? col[y &- d] - t : col[y &- d] + t
+                    acc = acc.replacing(with: a, where: better(a, acc))
+                    let b = dilate ? col[y &+ d] - t : col[y &+ d] + t
+                    acc = acc.replacing(with: b, where: better(b, acc))
+                    d &+= 1
                 }
-                if count == 8 { UnsafeMutableRawPointer(image + y * width + x).storeBytes(of: acc, as: SIMD8<Float>.self) }
-                else { for i in 0 ..< count { image[y * width + x + i] = acc[i] } }
+                let r = image + (y &* width &+ x)
+                if count == 8 { UnsafeMutableRawPointer(r).storeBytes(of: acc, as: SIMD8<Float>.self) }
+                else { for i in 0 ..< count { r[i] = acc[i] } }
             }
-            x += 8
+            x &+= 8
         }
     }
 }

@@ -398,20 +398,18 @@ public final class PatternRegistrar {
     @inline(__always)
     static func valueRange(_ p: UnsafePointer<Float>, count n: Int) -> (lo: Float, hi: Float, invalid: Int) {
         var lo = SIMD8<Float>(repeating: .infinity), hi = SIMD8<Float>(repeating: -.infinity)
-        var finite = SIMDMask<SIMD8<Int32>>(repeating: true)
-        let big = SIMD8<Float>(repeating: .greatestFiniteMagnitude)
+        var zero = SIMD8<Float>() // v - v: 0 for finite values, NaN for NaN and infinities
         var x = 0
         while x + 8 <= n {
             let v = UnsafeRawPointer(p + x).loadUnaligned(as: SIMD8<Float>.self)
-            finite = finite .& (v .<= big) .& (v .>= -big) // false for NaN and infinities
+            zero += v - v
             lo = lo.replacing(with: v, where: v .< lo)
             hi = hi.replacing(with: v, where: v .> hi)
             x += 8
         }
         var bad = 0
         var l = Self.lanesMinimum(lo), u = Self.lanesMaximum(hi)
-        if !all(finite) {
-            bad = 0
+        if !(zero[0] + zero[1] + zero[2] + zero[3] + zero[4] + zero[5] + zero[6] + zero[7] == 0) {
             for i in 0 ..< x where !p[i].isFinite { bad += 1 }
         }
         while x < n {

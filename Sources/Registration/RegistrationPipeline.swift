@@ -69,8 +69,10 @@ public final class RegistrationPipeline {
     /// pattern is shifted straight into `output` (one pass over the pixels instead of four copies). With
     /// binning, `prepare` then `centre`. Returns the number of non-finite input values.
     @discardableResult
+    /// `inputIsFinite`: the values cannot be NaN or infinite (converted from an integer type), so the
+    /// sanitising scan is skipped.
     public func prepareAndCentre(_ input: UnsafeMutableBufferPointer<Float>, count: Int,
-                                 into output: UnsafeMutableBufferPointer<Float>) -> Int {
+                                 into output: UnsafeMutableBufferPointer<Float>, inputIsFinite: Bool = false) -> Int {
         guard binningFactor == 1 else {
             let invalid = prepare(UnsafeBufferPointer(input), count: count, into: output)
             if parameters.centring { centre(output, count: count) }
@@ -79,9 +81,9 @@ public final class RegistrationPipeline {
         let n = inputShape.pixelCount
         precondition(input.count >= count * n && output.count >= count * n)
         var invalid = 0
-        for k in 0 ..< count {
+        for k in 0 ..< count where !inputIsFinite || mask != nil {
             let pattern = UnsafeMutableBufferPointer(rebasing: input[k * n ..< (k + 1) * n])
-            let bad = PatternRegistrar.valueRange(UnsafePointer(pattern.baseAddress!), count: n).invalid
+            let bad = inputIsFinite ? 0 : PatternRegistrar.valueRange(UnsafePointer(pattern.baseAddress!), count: n).invalid
             if bad > 0 {
                 invalid += bad
                 _ = PatternRegistrar.sanitise(UnsafePointer(pattern.baseAddress!), into: pattern.baseAddress!, count: n)

@@ -125,7 +125,8 @@ public enum RegistrationJob {
         var invalidInput = 0 // non-finite input values, replaced by zero in `prepare`
         /// Prepares (sanitise, mask, bin) and centres one scan row read into `src` (used as workspace).
         func prepare(_ src: UnsafeMutableBufferPointer<Float>, into d: UnsafeMutableBufferPointer<Float>) {
-            invalidInput += pipeline.prepareAndCentre(src, count: scan.columns, into: d)
+            invalidInput += pipeline.prepareAndCentre(src, count: scan.columns, into: d,
+                                                      inputIsFinite: !source.elementType.isFloatingPoint)
         }
         func prepareRow(_ r: Int, into dst: inout [Float]) throws {
             let part = UnsafeMutableBufferPointer(rebasing: raw[0 ..< rowIn])
