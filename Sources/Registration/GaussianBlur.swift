@@ -38,7 +38,8 @@ public struct GaussianBlur: Sendable {
     /// horizontally blurred rows): the horizontal pass runs on each row as it is pushed (through a copy padded
     /// by its edge pixels), the vertical pass emits output row `y - radius` as soon as input row `y` is in.
     /// Same operations in the same order per pixel as a horizontal pass over the whole image followed by a
-    /// vertical one: `w0 c + sum_k wk (a_k + b_k)`.
+    /// vertical one: `w0 c + sum_k wk (a_k + b_k)`. The vertical pass makes two output rows at a time, which
+    /// share all but two of their 2r + 1 input rows (half the loads).
     public final class RowStream {
         public let width: Int, height: Int
         private let r: Int, w: [Float]
@@ -53,12 +54,12 @@ public struct GaussianBlur: Sendable {
             r = blur.radius
             w = blur.weights
             var slots = 1
-            while slots < 2 * r + 1 { slots <<= 1 }
+            while slots < 2 * r + 2 { slots <<= 1 } // the rows of two output rows
             ringMask = slots - 1
             ring = .allocate(capacity: slots * max(1, width))
             padded = .allocate(capacity: max(1, width) + 2 * r)
-            output = .allocate(capacity: max(1, width))
-            taps = .allocate(capacity: 2 * r + 1)
+            output = .allocate(capacity: 2 * max(1, width))
+            taps = .allocate(capacity: 2 * r + 2)
         }
 
         deinit { ring.deallocate(); padded.deallocate(); output.deallocate(); taps.deallocate() }
@@ -88,7 +89,8 @@ public struct GaussianBlur: Sendable {
                 w.withUnsafeBufferPointer { wp in horizontal(t, wp.baseAddress!) }
             }
             pushed += 1
-            if y - r >= 0 { vertical(y - r, emit) }
+            // Output rows go out two at a time (they share all but two of their input rows).
+            if r == 0 { vertical(y, emit) } else if y - r >= emitted + 1 { vertical(emitted, emit) }
         }
 
         /// Emits the last `radius` output rows (after every input row was pushed).
@@ -125,47 +127,68 @@ public struct GaussianBlur: Sendable {
             }
         }
 
-        /// `output = w0 c + sum_k wk (rows[r - k] + rows[r + k])` over the row.
+        /// Output rows y and y + 1: `w0 c + sum_k wk (a_k + b_k)` for each, from `taps[0 ... 2r + 1]` = input
+        /// rows y - r ... y + 1 + r; each input row is loaded once for both (the same sums, in the same order,
+        /// as one row at a time).
         @inline(__always)
-        private func verticalTaps(_ w: UnsafePointer<Float>, radius r: Int) {
-            let rows = taps, out = rowOutput, c = rows[r], n = width
+        private func verticalPair(_ w: UnsafePointer<Float>, radius r: Int, into out0: UnsafeMutablePointer<Float>,
+                                  _ out1: UnsafeMutablePointer<Float>) {
+            let rows = taps, n = width
+            @inline(__always) func load(_ i: Int, _ x: Int) -> SIMD8<Float> {
+                UnsafeRawPointer(rows[i] + x).loadUnaligned(as: SIMD8<Float>.self)
+            }
             var x = 0
             while x &+ 8 <= n {
-                var acc = UnsafeRawPointer(c + x).loadUnaligned(as: SIMD8<Float>.self) * w[0]
+                var previous = load(r, x) // row y: the centre of y, and a_1 of y + 1
+                var next = load(r &+ 1, x) // row y + 1: the centre of y + 1, and b_1 of y
+                var acc0 = previous * w[0], acc1 = next * w[0]
                 for k in 1 ... r {
-                    let a = UnsafeRawPointer(rows[r &- k] + x).loadUnaligned(as: SIMD8<Float>.self)
-                    let b = UnsafeRawPointer(rows[r &+ k] + x).loadUnaligned(as: SIMD8<Float>.self)
-                    acc = multiplyAdd(acc, a + b, w[k])
+                    let a0 = load(r &- k, x), b1 = load(r &+ 1 &+ k, x)
+                    acc0 = multiplyAdd(acc0, a0 + next, w[k])    // rows y - k, y + k
+                    acc1 = multiplyAdd(acc1, previous + b1, w[k]) // rows y + 1 - k, y + 1 + k
+                    previous = a0
+                    next = b1
                 }
-                UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(out0 + x).storeBytes(of: acc0, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(out1 + x).storeBytes(of: acc1, as: SIMD8<Float>.self)
                 x &+= 8
             }
             while x < n {
-                var acc = c[x] * w[0]
-                for k in 1 ... r { acc += w[k] * (rows[r &- k][x] + rows[r &+ k][x]) }
-                out[x] = acc
+                var acc0 = rows[r][x] * w[0], acc1 = rows[r &+ 1][x] * w[0]
+                for k in 1 ... r {
+                    acc0 += w[k] * (rows[r &- k][x] + rows[r &+ k][x])
+                    acc1 += w[k] * (rows[r &+ 1 &- k][x] + rows[r &+ 1 &+ k][x])
+                }
+                out0[x] = acc0
+                out1[x] = acc1
                 x &+= 1
             }
         }
 
-        /// The output row being computed.
-        private var rowOutput: UnsafeMutablePointer<Float> { destination.map { $0 + emitted * width } ?? output }
-
+        /// Output row y (and y + 1 when it exists): the rows of `destination`, or the stream's own buffer.
         @inline(__always)
         private func vertical(_ y: Int, _ emit: (Int, UnsafePointer<Float>) -> Void) {
             let h = height, n = width
             if r == 0 {
                 emit(y, UnsafePointer(ring + (y & ringMask) * n))
-            } else {
-                // The 2r + 1 input rows of output row y (clamped at the image edges), once per row.
-                let rows = taps
-                for k in -r ... r { rows[k + r] = UnsafePointer(ring + (min(max(y + k, 0), h - 1) & ringMask) * n) }
-                w.withUnsafeBufferPointer { wp in
-                    if r == 7 { verticalTaps(wp.baseAddress!, radius: 7) } else { verticalTaps(wp.baseAddress!, radius: r) }
-                }
-                emit(y, UnsafePointer(rowOutput))
+                emitted = y + 1
+                return
             }
-            emitted = y + 1
+            // The input rows y - r ... y + 1 + r (clamped at the image edges), once per pair.
+            let rows = taps
+            for k in -r ... r + 1 { rows[k + r] = UnsafePointer(ring + (min(max(y + k, 0), h - 1) & ringMask) * n) }
+            let out0 = destination.map { $0 + y * n } ?? output
+            let out1 = destination.map { $0 + min(y + 1, h - 1) * n } ?? output + n
+            // The last row of an odd height: the pair's second row is a throw-away copy (written to the
+            // stream's own buffer), so the pass stays one kernel.
+            let second = y + 1 < h ? out1 : output + n
+            w.withUnsafeBufferPointer { wp in
+                if r == 7 { verticalPair(wp.baseAddress!, radius: 7, into: out0, second) }
+                else { verticalPair(wp.baseAddress!, radius: r, into: out0, second) }
+            }
+            emit(y, UnsafePointer(out0))
+            if y + 1 < h { emit(y + 1, UnsafePointer(out1)) }
+            emitted = min(h, y + 2)
         }
     }
 }
