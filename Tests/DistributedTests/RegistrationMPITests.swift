@@ -94,7 +94,7 @@ import Testing
     /// a disc, the rest of the dataset never written and read as zero): on 1 and 2 ranks, and with reconstruction
     /// sizes other than the detector's, every stored pattern equals the one `Reconstruction.render` draws from
     /// the file's own spot table, pixel for pixel.
-    @Test(arguments: [(1, 64), (2, 48), (1, 256), (2, 256)])
+    @Test(arguments: [(1, 64), (2, 48), (1, 256), (3, 256)])
     func reconstructionsEqualTheirSpotTable(ranks: Int, size: Int) throws {
         let dir = StemrunProcess.temporaryFolder("stemrun-register")
         let input = try simulate(dir, scan: "6x5")
