@@ -20,7 +20,7 @@ public struct PatternRegistration: Sendable, Equatable {
 /// besides the small shrunk background image only two full-size images are written: the blurred,
 /// background-subtracted image used for detection and the background-subtracted unblurred image used for
 /// refinement and intensities. The 3 x 3 scan mean can be fused into the same pass
-/// (`register(neighbours:...)`).
+/// (`register(meanOf:inverseCount:...)`).
 public final class PatternRegistrar {
     public let parameters: RegistrationParameters
     /// Working pattern shape (after binning).
@@ -102,13 +102,6 @@ public final class PatternRegistrar {
                          reconstruction: UnsafeMutableBufferPointer<Float>?) -> PatternRegistration {
         precondition(!terms.isEmpty, "PatternRegistrar: no pattern to average")
         return register(source: .mean(terms, inverseCount), spots: &spots, reconstruction: reconstruction)
-    }
-
-    /// The mean of `neighbours` (as `ScanNeighbourMean.neighbours` lists them).
-    public func register(neighbours: UnsafeBufferPointer<UnsafePointer<Float>>, appendingSpotsTo spots: inout [Spot],
-                         reconstruction: UnsafeMutableBufferPointer<Float>?) -> PatternRegistration {
-        register(meanOf: neighbours, inverseCount: 1 / Float(max(1, neighbours.count)), appendingSpotsTo: &spots,
-                 reconstruction: reconstruction)
     }
 
     private enum RowSource {

@@ -167,7 +167,7 @@ public final class RegistrationPipeline {
     }
 
     /// Registers the 3 x 3 scan means of `rowCount` prepared scan rows (no halo: the rows are the whole
-    /// block), appending to `result`; the mean is formed inside the registrar (`register(neighbours:)`).
+    /// block), appending to `result`; the mean is formed inside the registrar (`register(meanOf:inverseCount:)`).
     public func registerAveraged(_ rows: UnsafeBufferPointer<Float>, rowCount: Int, columns: Int,
                                  into result: inout ScanRegistration) throws {
         let nw = workingShape.pixelCount, rowSize = columns * nw
