@@ -141,9 +141,9 @@ public enum H5MemberKind: Sendable { case group, dataset, other }
 
 /// The root of a file or a group: a place that holds groups and datasets.
 public class H5Location: H5Object {
-    /// The file's size as the library sees it: the larger of its end of allocation and its end of file, so
-    /// every byte the library has placed anything at lies below it.
-    public var endOfAllocation: UInt64? {
+    /// The file's size as the library sees it (`H5Fget_filesize`: the larger of its end of allocation and its
+    /// end of file), so every byte the library has placed anything at lies below it.
+    public var librarySize: UInt64? {
         let f = H5Iget_file_id(id)
         guard f >= 0 else { return nil }
         defer { H5Fclose(f) }

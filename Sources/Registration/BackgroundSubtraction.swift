@@ -6,10 +6,11 @@
 /// `c = g / (2R)` (g = one grey level in data units, see `RegistrationParameters.GreyLevelScale`); the
 /// result is `pattern - opening >= 0`. A paraboloid is a sum of 1D parabolas, so the erosion and dilation are
 /// separable (four 1D passes). Each pass is the exact min-plus (max-minus) convolution with the sampled
-/// parabola `c d^2`, eight lines at a time, over only the offsets d that can matter: a sample q can lower the
-/// erosion at p only if `c d^2 <= f(p) - min f`, so on the flat background a few offsets are visited and only
-/// near strong peaks the whole line (this is branch-free within a pass and several times faster than the lower
-/// envelope of parabolas of Felzenszwalb & Huttenlocher 2012, which gives the same values). Differences from ImageJ's rolling
+/// parabola `c d^2`, eight lines at a time, over only the offsets d that can matter: the walk outwards stops
+/// when the prefix / suffix extrema of the line prove that no farther sample can change the result, so on the
+/// flat background a few offsets are visited and only near strong peaks the whole line (several times faster
+/// here than the lower envelope of parabolas of Felzenszwalb & Huttenlocher 2012, which gives the same values,
+/// with one mispredicted branch per sample). Differences from ImageJ's rolling
 /// ball: the element is an unbounded paraboloid instead of a sphere cap (identical near the apex, about half as
 /// deep at distance R). As in ImageJ's rolling ball, the background is computed on the image shrunk by block
 /// minima (factor 1, 2, 4, 8 for R <= 10, 30, 100, more: 4 at R = 51) and enlarged by bilinear interpolation,
@@ -20,8 +21,9 @@
 /// `backgroundRow(_:width:height:into:)` for every row. `subtract` does the three steps on a whole image.
 public final class ParaboloidBackground {
     private let capacity: Int
-    /// `c d^2` for every offset d of a line; a copy and a transpose of the shrunk image.
+    /// `c d^2` for every offset d of a line; the transposed shrunk image.
     private let table: UnsafeMutablePointer<Float>, transposed: UnsafeMutablePointer<Float>
+    /// Eight columns padded by +-infinity, and their prefix and suffix extrema (`passAlongColumns`).
     private let columnScratch: UnsafeMutablePointer<SIMD8<Float>>
     private let extrema: UnsafeMutablePointer<SIMD8<Float>>
     private let small: UnsafeMutablePointer<Float>, rowTop: UnsafeMutablePointer<Float>, rowBottom: UnsafeMutablePointer<Float>
@@ -232,10 +234,11 @@ public final class ParaboloidBackground {
 
     /// One pass along each column (lines of `height` samples): `out[y] = min_d in[y + d] + table[|d|]`
     /// (erosion) or `max_d in[y + d] - table[|d|]` (dilation), eight columns at a time (one lane per column).
-    /// The offsets are visited outwards and each side stops as soon as no remaining sample can change any of
+    /// The offsets are visited outwards and the walk stops as soon as no remaining sample can change any of
     /// the eight results: for the erosion, every sample at distance >= d above is at least the prefix minimum
-    /// of the column down to `y - d`, so that side stops when `prefixMin(y - d) + table[d] >= out` in every lane
-    /// (likewise below with suffix minima, and with maxima for the dilation). On the smooth background a few
+    /// of the column down to `y - d` (below: the suffix minimum from `y + d`), so it stops when
+    /// `prefixMin(y - d) + table[d] >= out` and `suffixMin(y + d) + table[d] >= out` in every lane (with maxima
+    /// for the dilation). On the smooth background a few
     /// offsets are visited (3 to 4 on average on simulated patterns), near strong peaks the whole line.
     /// `scratch` holds `3 height` vectors and `extrema` `6 height` vectors.
     static func passAlongColumns(_ image: UnsafeMutablePointer<Float>, width: Int, height n: Int,

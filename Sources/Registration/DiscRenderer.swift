@@ -66,11 +66,10 @@ public enum DiscRenderer {
         guard radius > 0, value != 0, cx.isFinite, cy.isFinite, value.isFinite else { return }
         let r = Double(radius), x = Double(cx), y = Double(cy)
         let j0 = max(0, Int((x - r).rounded(.down))), j1 = min(width - 1, Int((x + r).rounded(.up)))
-        let i0 = max(0, Int((y - r).rounded(.down))), i1 = min(height - 1, Int((y + r).rounded(.up)))
-        guard j0 <= j1, i0 <= i1 else { return }
+        guard j0 <= j1, let rowRange = rows(cy: cy, radius: radius, height: height) else { return }
         let p = image.baseAddress!
         let r2 = r * r
-        for i in i0 ... i1 {
+        for i in rowRange {
             let ya = Double(i) - y, yb = ya + 1
             for j in j0 ... j1 {
                 let xa = Double(j) - x, xb = xa + 1

@@ -125,6 +125,12 @@ public final class PatternRegistrar {
         var invalid = 0
         var noiseSum = SpotMeasurement.CornerNoise(width: w, height: h)
         let shrink = p.backgroundSubtraction
+        // Each blurred row as the stream completes it: in the detection image, and into the background's shrink.
+        func blurredRow(_ yo: Int, _ out: UnsafePointer<Float>) {
+            let dst = bl + yo * w
+            if out != UnsafePointer(dst) { dst.update(from: out, count: w) }
+            if shrink { paraboloid.shrink(row: out, y: yo, width: w, height: h) }
+        }
         blurStream.reset(destination: bl)
         for y in 0 ..< h {
             var row: UnsafePointer<Float>
@@ -133,7 +139,7 @@ public final class PatternRegistrar {
                 row = base + y * w
             case .mean(let sources, let inv):
                 let d = work + y * w
-                Self.scaledSum(sources, offset: y * w, count: w, scale: inv, into: d)
+                ScanNeighbourMean.sum(sources, offset: y * w, count: w, scale: inv, into: d)
                 row = UnsafePointer(d)
             }
             let (rlo, rhi, bad) = Self.valueRange(row, count: w)
@@ -146,17 +152,9 @@ public final class PatternRegistrar {
                 lo = min(lo, rlo); hi = max(hi, rhi)
             }
             noiseSum.add(row: row, index: y)
-            blurStream.push(row) { yo, out in
-                let dst = bl + yo * w
-                if out != UnsafePointer(dst) { dst.update(from: out, count: w) }
-                if shrink { paraboloid.shrink(row: out, y: yo, width: w, height: h) }
-            }
+            blurStream.push(row, emit: blurredRow)
         }
-        blurStream.finish { yo, out in
-            let dst = bl + yo * w
-            if out != UnsafePointer(dst) { dst.update(from: out, count: w) }
-            if shrink { paraboloid.shrink(row: out, y: yo, width: w, height: h) }
-        }
+        blurStream.finish(emit: blurredRow)
         // The prepared pattern: the caller's (or the mean) when it was finite, else a sanitised copy.
         var prepared: UnsafePointer<Float>
         switch source {
@@ -329,29 +327,6 @@ public final class PatternRegistrar {
             }
         }
         return PatternRegistration(spotRange: range, maps: maps, invalidPixels: invalid)
-    }
-
-    /// `dst = scale * (t_0 + t_1 + ...)` over `count` values from `offset` of each term (summed in order).
-    @inline(__always)
-    static func scaledSum(_ terms: UnsafeBufferPointer<UnsafePointer<Float>>, offset: Int, count n: Int, scale: Float,
-                          into dst: UnsafeMutablePointer<Float>) {
-        let k = terms.count
-        @inline(__always) func load(_ t: Int, _ i: Int) -> SIMD8<Float> {
-            UnsafeRawPointer(terms[t] + offset + i).loadUnaligned(as: SIMD8<Float>.self)
-        }
-        var i = 0
-        while i + 8 <= n {
-            var acc = load(0, i)
-            for t in 1 ..< k { acc += load(t, i) }
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: acc * scale, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < n {
-            var acc = terms[0][offset + i]
-            for t in 1 ..< k { acc += terms[t][offset + i] }
-            dst[i] = acc * scale
-            i += 1
-        }
     }
 
     /// One row of the background subtraction: `b = min(background, blurred)` (the background never exceeds

@@ -67,10 +67,9 @@ public final class RegistrationPipeline {
     /// Stages 1 and 2 for one batch, using `input` (`count` input patterns) as workspace: without binning the
     /// patterns are sanitised and masked in place, the centring passes measure the shifts on them, and each
     /// pattern is shifted straight into `output` (one pass over the pixels instead of four copies). With
-    /// binning, `prepare` then `centre`. Returns the number of non-finite input values.
+    /// binning, `prepare` then `centre`. Returns the number of non-finite input values. `inputIsFinite`: the
+    /// values cannot be NaN or infinite (converted from an integer type), so the sanitising scan is skipped.
     @discardableResult
-    /// `inputIsFinite`: the values cannot be NaN or infinite (converted from an integer type), so the
-    /// sanitising scan is skipped.
     public func prepareAndCentre(_ input: UnsafeMutableBufferPointer<Float>, count: Int,
                                  into output: UnsafeMutableBufferPointer<Float>, inputIsFinite: Bool = false) -> Int {
         guard binningFactor == 1 else {

@@ -88,6 +88,30 @@ public enum ScanNeighbourMean {
 }
 
 extension ScanNeighbourMean {
+    /// `dst = scale * (t_0 + t_1 + ...)` over `count` values from `offset` of each term, summed in order (the
+    /// 3 x 3 mean of `PatternRegistrar.register(meanOf:...)`, and with scale 1 the column sums of `RowSweep`).
+    @inline(__always)
+    static func sum(_ terms: UnsafeBufferPointer<UnsafePointer<Float>>, offset: Int, count n: Int, scale: Float,
+                    into dst: UnsafeMutablePointer<Float>) {
+        let k = terms.count
+        @inline(__always) func load(_ t: Int, _ i: Int) -> SIMD8<Float> {
+            UnsafeRawPointer(terms[t] + offset + i).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        var i = 0
+        while i + 8 <= n {
+            var acc = load(0, i)
+            for t in 1 ..< k { acc += load(t, i) }
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: acc * scale, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
+            var acc = terms[0][offset + i]
+            for t in 1 ..< k { acc += terms[t][offset + i] }
+            dst[i] = acc * scale
+            i += 1
+        }
+    }
+
     /// The 3 x 3 means of one scan row from column sums: `V_c = P(r-1, c) + P(r, c) + P(r+1, c)` is formed once
     /// per column (a ring of three), and the mean at column c is `(V_{c-1} + V_c + V_{c+1}) / n`, so each input
     /// pattern is read three times over the whole scan instead of nine (the prepared rows of a large detector
@@ -97,16 +121,17 @@ extension ScanNeighbourMean {
         private let sums: UnsafeMutablePointer<Float>
         private var slotColumn = [-1, -1, -1]
         private var above: UnsafePointer<Float>?, current: UnsafePointer<Float>?, below: UnsafePointer<Float>?
-        private let pointers: UnsafeMutablePointer<UnsafePointer<Float>>
+        private let pointers: UnsafeMutablePointer<UnsafePointer<Float>>, terms: UnsafeMutablePointer<UnsafePointer<Float>>
 
         public init(columns: Int, pixelCount: Int) {
             self.columns = columns
             self.pixelCount = pixelCount
             sums = .allocate(capacity: 3 * max(1, pixelCount))
             pointers = .allocate(capacity: 3)
+            terms = .allocate(capacity: 3)
         }
 
-        deinit { sums.deallocate(); pointers.deallocate() }
+        deinit { sums.deallocate(); pointers.deallocate(); terms.deallocate() }
 
         /// Starts scan row r: the rows above and below (nil outside the scan), `columns` patterns each.
         public func begin(above: UnsafePointer<Float>?, current: UnsafePointer<Float>, below: UnsafePointer<Float>?) {
@@ -134,24 +159,12 @@ extension ScanNeighbourMean {
             let v = sums + slot * n
             if slotColumn[slot] == c { return UnsafePointer(v) }
             slotColumn[slot] = c
-            let a = above.map { $0 + off }, b = below.map { $0 + off }
-            var i = 0
-            @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-                UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
-            }
-            if let a, let b {
-                while i + 8 <= n { UnsafeMutableRawPointer(v + i).storeBytes(of: load(a) + load(cur) + load(b), as: SIMD8<Float>.self); i += 8 }
-                while i < n { v[i] = a[i] + cur[i] + b[i]; i += 1 }
-            } else {
-                let o = (a ?? b)!
-                if a != nil {
-                    while i + 8 <= n { UnsafeMutableRawPointer(v + i).storeBytes(of: load(o) + load(cur), as: SIMD8<Float>.self); i += 8 }
-                    while i < n { v[i] = o[i] + cur[i]; i += 1 }
-                } else {
-                    while i + 8 <= n { UnsafeMutableRawPointer(v + i).storeBytes(of: load(cur) + load(o), as: SIMD8<Float>.self); i += 8 }
-                    while i < n { v[i] = cur[i] + o[i]; i += 1 }
-                }
-            }
+            // In row order, as `apply` sums them: above, current, below.
+            var k = 0
+            if let a = above { terms[k] = a + off; k += 1 }
+            terms[k] = cur; k += 1
+            if let b = below { terms[k] = b + off; k += 1 }
+            ScanNeighbourMean.sum(UnsafeBufferPointer(start: terms, count: k), offset: 0, count: n, scale: 1, into: v)
             return UnsafePointer(v)
         }
     }

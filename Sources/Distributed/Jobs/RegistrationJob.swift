@@ -87,18 +87,21 @@ public enum RegistrationJob {
         prov.parameters += describe(p) + [("working_shape", "\(working)")]
         let estimate = (options.writeReconstruction ? scan.count * nr * 4 : 0) + scan.count * 200 * 40
         let output = try OutputFile(path: outputPath, comm: comm, provenance: prov, estimatedBytes: estimate)
-        // The reconstructions are mostly zero (the discs cover a few per cent of the pixels): their storage is
-        // allocated at creation and never pre-filled (fill value 0), so only the rows that hold a disc are
-        // written and the rest reads as zero. That holds for storage the new file never had before (a hole):
-        // what the dataset shares with space allocated earlier (at most the tail of an allocation block of the
-        // library, a few kB) is written with zeros first; if it were more than one pattern, every row is written.
-        var sparseOK = true
+        // The reconstructions are mostly zero (the discs cover a few per cent of the pixels). From 256 px on
+        // (a 512-px pattern is 1 MiB; its discs cover about 15 % of its rows) only the rows that hold a disc are
+        // written, one small write per band of rows; smaller patterns are written a whole scan row at a time.
+        // The sparse dataset's storage is allocated at creation and never pre-filled (fill value 0), so the
+        // unwritten rows read as zero. That holds for storage the new file never had before (a hole): what the
+        // dataset shares with space allocated earlier (at most the tail of an allocation block of the library, a
+        // few kB) is written with zeros first; if it were more than one pattern, every row is written.
+        var sparseOK = options.writeReconstruction && recSize >= 256
         var reconstruction: H5Dataset? = try comm.collectively {
             guard options.writeReconstruction else { return nil }
-            let before = output.root.endOfAllocation
+            let before = output.root.librarySize
             let ds = try output.root.createDataset("registration/reconstruction", of: Float.self,
-                                                   shape: [scan.rows, scan.columns, recSize, recSize], neverFill: true)
+                                                   shape: [scan.rows, scan.columns, recSize, recSize], neverFill: sparseOK)
             try ds.setAttribute("description", "patterns rebuilt from their spots, direct beam at the centre")
+            guard sparseOK else { return ds }
             guard let before, let offset = ds.storageOffset else { sparseOK = false; return ds }
             let shared = before > offset ? Int(before - offset) : 0
             let rows = (shared + 4 * recSize - 1) / (4 * recSize)
@@ -108,10 +111,7 @@ public enum RegistrationJob {
             }
             return ds
         }
-        // Sparse writing saves bytes and page-cache pages at the cost of one small write per band of rows: it
-        // pays for large patterns (a 512-px pattern is 1 MiB, its discs cover about 15 % of its rows); smaller
-        // ones are written a whole scan row at a time.
-        sparseOK = comm.allreduce(sparseOK ? 1 : 0, .min) == 1 && recSize >= 256
+        sparseOK = comm.allreduce(sparseOK ? 1 : 0, .min) == 1
 
         // Halo rows: the prepared row just above and just below this rank's block.
         let hasRows = !myRows.isEmpty
