@@ -36,6 +36,9 @@ public final class PatternRegistrar {
     private let subtracted: UnsafeMutablePointer<Float>
     /// One row: a sanitised input row; one row of the background.
     private let rowFix: UnsafeMutablePointer<Float>, backgroundRow: UnsafeMutablePointer<Float>
+    /// Per row, one flag per block of `candidateBlockWidth` pixels: whether it may hold a candidate maximum.
+    private let candidateBlocks: UnsafeMutablePointer<UInt8>
+    private let blocksPerRow: Int
     private var reconstructionScratch: [Float]
     private var candidates: [Peak] = [], interiorPeaks: [Peak] = []
     private let blur: GaussianBlur
@@ -61,6 +64,9 @@ public final class PatternRegistrar {
         subtracted = .allocate(capacity: n); subtracted.initialize(repeating: 0, count: n)
         rowFix = .allocate(capacity: shape.columns); rowFix.initialize(repeating: 0, count: shape.columns)
         backgroundRow = .allocate(capacity: shape.columns); backgroundRow.initialize(repeating: 0, count: shape.columns)
+        blocksPerRow = (shape.columns + Self.candidateBlockWidth - 1) / Self.candidateBlockWidth
+        candidateBlocks = .allocate(capacity: blocksPerRow * shape.rows)
+        candidateBlocks.initialize(repeating: 0, count: blocksPerRow * shape.rows)
         let rn = parameters.reconstructionSize * parameters.reconstructionSize
         reconstructionScratch = parameters.reconstructionBlurSigma > 0 ? [Float](repeating: 0, count: rn) : [0]
         blur = GaussianBlur(sigma: parameters.blurSigma)
@@ -74,6 +80,7 @@ public final class PatternRegistrar {
 
     deinit {
         work.deallocate(); blurred.deallocate(); subtracted.deallocate(); rowFix.deallocate(); backgroundRow.deallocate()
+        candidateBlocks.deallocate()
     }
 
     /// Whether `register` clears the reconstruction canvas before drawing (false: the caller keeps it clear,
@@ -175,6 +182,11 @@ public final class PatternRegistrar {
         // pass the prominence test. Clamped to the blurred image, it is subtracted from the unblurred pattern
         // (intensities) and from the blurred one (detection). Without background subtraction, the minimum is
         // subtracted.
+        // Adaptive prominence threshold (known after pass 1: grey scale and noise).
+        let threshold = max(p.userProminence ?? 0, p.defaultProminenceGreyLevels * grey, noise)
+        maps.noise = noise
+        maps.threshold = threshold
+        let blocks = candidateBlocks, perRow = blocksPerRow
         var minimum = Float.infinity
         if p.backgroundSubtraction {
             let c = grey / (2 * p.backgroundRadius)
@@ -182,38 +194,36 @@ public final class PatternRegistrar {
             if curved { paraboloid.open(curvature: c, width: w, height: h) }
             let blurLow = curved ? 0 : Self.minimum(UnsafePointer(bl), count: n)
             let bgr = backgroundRow
+            // The subtracted blurred image is `v - min(background, v) >= 0`, so its minimum is not negative and
+            // a candidate (`v - minimum >= threshold`) has `v >= threshold`: the blocks flagged here hold them all.
             for y in 0 ..< h {
                 if curved { paraboloid.backgroundRow(y, width: w, height: h, into: bgr) }
                 else { bgr.update(repeating: blurLow, count: w) } // a flat element: the global minimum
                 minimum = min(minimum, Self.subtractBackground(bgr, blurred: bl + y * w, pattern: prepared + y * w,
-                                                               into: sub + y * w, count: w))
+                                                               into: sub + y * w, count: w, threshold: threshold,
+                                                               flags: blocks + y * perRow))
             }
         } else {
             let m = lo.isFinite ? lo : 0
             for i in 0 ..< n { sub[i] = prepared[i] - m; bl[i] -= m }
             minimum = Self.minimum(UnsafePointer(bl), count: n)
+            for y in 0 ..< h {
+                Self.flagBlocks(UnsafePointer(bl) + y * w, count: w, minimum: minimum, threshold: threshold,
+                                flags: blocks + y * perRow)
+            }
         }
         let cbl = UnsafeBufferPointer(start: UnsafePointer(bl), count: n)
         let csub = UnsafeBufferPointer(start: UnsafePointer(sub), count: n)
-        // Adaptive prominence threshold.
-        let threshold = max(p.userProminence ?? 0, p.defaultProminenceGreyLevels * grey, noise)
-        maps.noise = noise
-        maps.threshold = threshold
-        // Candidate maxima: 3 x 3 (non-strict) local maxima at least `threshold` above the minimum.
+        // Candidate maxima: 3 x 3 (non-strict) local maxima at least `threshold` above the minimum, searched in
+        // the flagged blocks only (a few per cent of the pattern).
         var lowestCandidate = Float.infinity
         interiorPeaks.removeAll(keepingCapacity: true)
-        let vMinimum = SIMD8<Float>(repeating: minimum), vThreshold = SIMD8<Float>(repeating: threshold)
+        let bw = Self.candidateBlockWidth
         for y in 1 ..< h - 1 {
             let r = UnsafePointer(bl) + y * w
-            var x = 1
-            while x < w - 1 {
-                let end = min(x + 8, w - 1)
-                if end - x == 8 { // eight pixels at once below the threshold: the common case, skipped
-                    let v = UnsafeRawPointer(r + x).loadUnaligned(as: SIMD8<Float>.self)
-                    if !any(v - vMinimum .>= vThreshold) { x = end; continue }
-                }
-                let x0 = x
-                for x in x0 ..< end {
+            let flags = blocks + y * perRow
+            for b in 0 ..< perRow where flags[b] != 0 {
+                for x in max(1, b * bw) ..< min(w - 1, (b + 1) * bw) {
                     let v = r[x]
                     if v - minimum < threshold || v < r[x - 1] || v < r[x + 1] { continue }
                     let u = r - w, d = r + w
@@ -224,7 +234,6 @@ public final class PatternRegistrar {
                         interiorPeaks.append(Peak(index: y * w + x, value: v, prominence: threshold, saddleFound: true))
                     }
                 }
-                x = end
             }
         }
         if !p.excludeEdgeMaxima { // border pixels can be maxima too
@@ -329,36 +338,65 @@ public final class PatternRegistrar {
         return PatternRegistration(spotRange: range, maps: maps, invalidPixels: invalid)
     }
 
+    /// Pixels per candidate block: pass 2 flags the blocks of each row that hold a value of at least the
+    /// threshold, and only those are searched for maxima.
+    static let candidateBlockWidth = 64
+
     /// One row of the background subtraction: `b = min(background, blurred)` (the background never exceeds
-    /// the blurred image), `subtracted = pattern - b`, `blurred -= b`; returns the minimum of the new blurred row.
+    /// the blurred image), `subtracted = pattern - b`, `blurred -= b`; flags each block of
+    /// `candidateBlockWidth` pixels whose new blurred maximum is at least `threshold`; returns the minimum of the
+    /// new blurred row.
     @inline(__always)
     static func subtractBackground(_ bg: UnsafePointer<Float>, blurred: UnsafeMutablePointer<Float>,
                                    pattern: UnsafePointer<Float>, into subtracted: UnsafeMutablePointer<Float>,
-                                   count n: Int) -> Float {
+                                   count n: Int, threshold: Float, flags: UnsafeMutablePointer<UInt8>) -> Float {
         var low = SIMD8<Float>(repeating: .infinity)
-        var x = 0
-        while x + 8 <= n {
-            let g = UnsafeRawPointer(bg + x).loadUnaligned(as: SIMD8<Float>.self)
-            let v = UnsafeRawPointer(blurred + x).loadUnaligned(as: SIMD8<Float>.self)
-            let q = UnsafeRawPointer(pattern + x).loadUnaligned(as: SIMD8<Float>.self)
-            let b = g.replacing(with: v, where: v .< g)
-            let d = v - b
-            UnsafeMutableRawPointer(subtracted + x).storeBytes(of: q - b, as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(blurred + x).storeBytes(of: d, as: SIMD8<Float>.self)
-            low = low.replacing(with: d, where: d .< low)
-            x += 8
-        }
-        var m = Self.lanesMinimum(low)
+        var m = Float.infinity
+        var x = 0, block = 0
         while x < n {
-            let v = blurred[x]
-            let b = min(bg[x], v)
-            subtracted[x] = pattern[x] - b
-            let d = v - b
-            blurred[x] = d
-            m = min(m, d)
-            x += 1
+            let end = min(x + candidateBlockWidth, n)
+            var high = SIMD8<Float>(repeating: -.infinity)
+            while x + 8 <= end {
+                let g = UnsafeRawPointer(bg + x).loadUnaligned(as: SIMD8<Float>.self)
+                let v = UnsafeRawPointer(blurred + x).loadUnaligned(as: SIMD8<Float>.self)
+                let q = UnsafeRawPointer(pattern + x).loadUnaligned(as: SIMD8<Float>.self)
+                let b = g.replacing(with: v, where: v .< g)
+                let d = v - b
+                UnsafeMutableRawPointer(subtracted + x).storeBytes(of: q - b, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(blurred + x).storeBytes(of: d, as: SIMD8<Float>.self)
+                low = low.replacing(with: d, where: d .< low)
+                high = high.replacing(with: d, where: d .> high)
+                x += 8
+            }
+            var top = Self.lanesMaximum(high)
+            while x < end {
+                let v = blurred[x]
+                let b = min(bg[x], v)
+                subtracted[x] = pattern[x] - b
+                let d = v - b
+                blurred[x] = d
+                m = min(m, d)
+                top = max(top, d)
+                x += 1
+            }
+            flags[block] = top >= threshold ? 1 : 0
+            block += 1
         }
-        return m
+        return min(m, Self.lanesMinimum(low))
+    }
+
+    /// Flags the blocks of one row holding a value `v` with `v - minimum >= threshold` (conservatively: the
+    /// block maximum passes whenever any of its values does).
+    static func flagBlocks(_ row: UnsafePointer<Float>, count n: Int, minimum: Float, threshold: Float,
+                           flags: UnsafeMutablePointer<UInt8>) {
+        var x = 0, block = 0
+        while x < n {
+            let end = min(x + candidateBlockWidth, n)
+            var top = -Float.infinity
+            while x < end { top = max(top, row[x]); x += 1 }
+            flags[block] = top - minimum >= threshold ? 1 : 0
+            block += 1
+        }
     }
 
     /// Minimum, maximum and number of non-finite values of `count` values (eight lanes at a time; the
