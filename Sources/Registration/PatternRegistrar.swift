@@ -20,7 +20,7 @@ public struct PatternRegistration: Sendable, Equatable {
 /// besides the small shrunk background image only two full-size images are written: the blurred,
 /// background-subtracted image used for detection and the background-subtracted unblurred image used for
 /// refinement and intensities. The 3 x 3 scan mean can be fused into the same pass
-/// (`register(meanOf:inverseCount:...)`).
+/// (`register(meanAt:of:...)`), the column sums it reads formed in the same pass.
 public final class PatternRegistrar {
     public let parameters: RegistrationParameters
     /// Working pattern shape (after binning).
@@ -100,20 +100,21 @@ public final class PatternRegistrar {
         return register(source: .pattern(pattern.baseAddress!), spots: &spots, reconstruction: reconstruction)
     }
 
-    /// Registers the 3 x 3 scan mean (methods notes, step 3) `inverseCount * sum(terms)` (each term
-    /// `shape.pixelCount` values: the neighbouring patterns, or the column sums of
-    /// `ScanNeighbourMean.RowSweep`) without writing the mean pattern anywhere but the registrar's own
-    /// workspace; otherwise as `register(pattern:...)`.
-    public func register(meanOf terms: UnsafeBufferPointer<UnsafePointer<Float>>, inverseCount: Float,
-                         appendingSpotsTo spots: inout [Spot],
+    /// Registers the 3 x 3 scan mean (methods notes, step 3) at `column` of the scan row `sweep` is on, from
+    /// its column sums (`ScanNeighbourMean.RowSweep.plan`), without writing the mean pattern anywhere but the
+    /// registrar's own workspace; the column sums the plan leaves pending are formed row by row in the same
+    /// pass. Otherwise as `register(pattern:...)`.
+    public func register(meanAt column: Int, of sweep: ScanNeighbourMean.RowSweep, appendingSpotsTo spots: inout [Spot],
                          reconstruction: UnsafeMutableBufferPointer<Float>?) -> PatternRegistration {
-        precondition(!terms.isEmpty, "PatternRegistrar: no pattern to average")
-        return register(source: .mean(terms, inverseCount), spots: &spots, reconstruction: reconstruction)
+        precondition(sweep.pixelCount == shape.pixelCount, "PatternRegistrar: the sweep's patterns are not \(shape)")
+        let terms = sweep.plan(column: column)
+        return register(source: .mean(terms.sums, terms.inverseCount, sweep.hasPendingSums ? sweep : nil),
+                        spots: &spots, reconstruction: reconstruction)
     }
 
     private enum RowSource {
         case pattern(UnsafePointer<Float>)
-        case mean(UnsafeBufferPointer<UnsafePointer<Float>>, Float)
+        case mean(UnsafeBufferPointer<UnsafePointer<Float>>, Float, ScanNeighbourMean.RowSweep?)
     }
 
     private func register(source: RowSource, spots: inout [Spot],
@@ -144,7 +145,8 @@ public final class PatternRegistrar {
             switch source {
             case .pattern(let base):
                 row = base + y * w
-            case .mean(let sources, let inv):
+            case .mean(let sources, let inv, let pending):
+                pending?.formPendingSums(offset: y * w, count: w)
                 let d = work + y * w
                 ScanNeighbourMean.sum(sources, offset: y * w, count: w, scale: inv, into: d)
                 row = UnsafePointer(d)

@@ -166,7 +166,7 @@ public final class RegistrationPipeline {
     }
 
     /// Registers the 3 x 3 scan means of `rowCount` prepared scan rows (no halo: the rows are the whole
-    /// block), appending to `result`; the mean is formed inside the registrar (`register(meanOf:inverseCount:)`).
+    /// block), appending to `result`; the mean is formed inside the registrar (`register(meanAt:of:)`).
     public func registerAveraged(_ rows: UnsafeBufferPointer<Float>, rowCount: Int, columns: Int,
                                  into result: inout ScanRegistration) throws {
         let nw = workingShape.pixelCount, rowSize = columns * nw
@@ -177,10 +177,8 @@ public final class RegistrationPipeline {
             sweep.begin(above: r > 0 ? base + (r - 1) * rowSize : nil, current: base + r * rowSize,
                         below: r + 1 < rowCount ? base + (r + 1) * rowSize : nil)
             for c in 0 ..< columns {
-                let terms = sweep.sources(column: c)
                 try record(result: &result) { spots, rec in
-                    registrar.register(meanOf: terms.sums, inverseCount: terms.inverseCount, appendingSpotsTo: &spots,
-                                       reconstruction: rec)
+                    registrar.register(meanAt: c, of: sweep, appendingSpotsTo: &spots, reconstruction: rec)
                 }
             }
         }

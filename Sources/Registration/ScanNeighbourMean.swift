@@ -89,7 +89,7 @@ public enum ScanNeighbourMean {
 
 extension ScanNeighbourMean {
     /// `dst = scale * (t_0 + t_1 + ...)` over `count` values from `offset` of each term, summed in order (the
-    /// 3 x 3 mean of `PatternRegistrar.register(meanOf:...)`, and with scale 1 the column sums of `RowSweep`).
+    /// 3 x 3 mean of `PatternRegistrar.register(meanAt:of:...)`, and with scale 1 the column sums of `RowSweep`).
     @inline(__always)
     static func sum(_ terms: UnsafeBufferPointer<UnsafePointer<Float>>, offset: Int, count n: Int, scale: Float,
                     into dst: UnsafeMutablePointer<Float>) {
@@ -116,22 +116,31 @@ extension ScanNeighbourMean {
     /// per column (a ring of three), and the mean at column c is `(V_{c-1} + V_c + V_{c+1}) / n`, so each input
     /// pattern is read three times over the whole scan instead of nine (the prepared rows of a large detector
     /// do not fit in cache). The sum is the same as `apply`'s up to rounding (another order of the additions).
+    ///
+    /// A column sum not formed yet is left *pending* by `plan(column:)`: its consumer forms it row by row
+    /// (`formPendingSums`) just before reading the same rows of the mean, so that the new sum is read back from
+    /// the first-level cache (`PatternRegistrar.register(meanAt:of:...)` does).
     public final class RowSweep {
         public let columns: Int, pixelCount: Int
         private let sums: UnsafeMutablePointer<Float>
         private var slotColumn = [-1, -1, -1]
         private var above: UnsafePointer<Float>?, current: UnsafePointer<Float>?, below: UnsafePointer<Float>?
-        private let pointers: UnsafeMutablePointer<UnsafePointer<Float>>, terms: UnsafeMutablePointer<UnsafePointer<Float>>
+        private let pointers: UnsafeMutablePointer<UnsafePointer<Float>>
+        /// Pending sums: destinations, and three terms each.
+        private let pendingDestination: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+        private let pendingTerms: UnsafeMutablePointer<UnsafePointer<Float>>
+        private var pendingCount = 0, pendingTermCount = 0
 
         public init(columns: Int, pixelCount: Int) {
             self.columns = columns
             self.pixelCount = pixelCount
             sums = .allocate(capacity: 3 * max(1, pixelCount))
             pointers = .allocate(capacity: 3)
-            terms = .allocate(capacity: 3)
+            pendingDestination = .allocate(capacity: 3)
+            pendingTerms = .allocate(capacity: 9)
         }
 
-        deinit { sums.deallocate(); pointers.deallocate(); terms.deallocate() }
+        deinit { sums.deallocate(); pointers.deallocate(); pendingDestination.deallocate(); pendingTerms.deallocate() }
 
         /// Starts scan row r: the rows above and below (nil outside the scan), `columns` patterns each.
         public func begin(above: UnsafePointer<Float>?, current: UnsafePointer<Float>, below: UnsafePointer<Float>?) {
@@ -139,18 +148,37 @@ extension ScanNeighbourMean {
             self.current = current
             self.below = below
             slotColumn = [-1, -1, -1]
+            pendingCount = 0
         }
 
-        /// The column sums to add for the mean at column c and `1 / n` (n = the number of patterns averaged).
-        /// The pointers are valid until the next call.
-        public func sources(column c: Int) -> (sums: UnsafeBufferPointer<UnsafePointer<Float>>, inverseCount: Float) {
+        /// The column sums to add for the mean at column c, in order, and `1 / n` (n = the number of patterns
+        /// averaged). The sums not formed yet are pending: call `formPendingSums` over every row of the
+        /// pattern (in any order of rows, each once) before reading that row of the terms. The pointers are
+        /// valid until the next call.
+        public func plan(column c: Int) -> (sums: UnsafeBufferPointer<UnsafePointer<Float>>, inverseCount: Float) {
             let rows = 1 + (above == nil ? 0 : 1) + (below == nil ? 0 : 1)
             let c0 = max(0, c - 1), c1 = min(columns - 1, c + 1)
+            pendingCount = 0
             for cc in c0 ... c1 { pointers[cc - c0] = columnSum(cc) }
             return (UnsafeBufferPointer(start: pointers, count: c1 - c0 + 1), 1 / Float(rows * (c1 - c0 + 1)))
         }
 
-        /// `V_c` (the pattern itself when the scan has one row).
+        /// Whether the last plan left sums to form.
+        public var hasPendingSums: Bool { pendingCount > 0 }
+
+        /// Forms `count` values from `offset` of the pending column sums of the last plan.
+        @inline(__always)
+        public func formPendingSums(offset: Int, count: Int) {
+            for k in 0 ..< pendingCount {
+                ScanNeighbourMean.sum(UnsafeBufferPointer(start: pendingTerms + 3 * k, count: pendingTermCount),
+                                      offset: offset, count: count, scale: 1, into: pendingDestination[k] + offset)
+            }
+        }
+
+        /// Forms every pending sum whole (for a consumer that reads the terms at once).
+        public func formPendingSums() { formPendingSums(offset: 0, count: pixelCount) }
+
+        /// `V_c` (the pattern itself when the scan has one row), pending when not formed yet.
         private func columnSum(_ c: Int) -> UnsafePointer<Float> {
             let n = pixelCount, off = c * n
             let cur = current! + off
@@ -160,11 +188,14 @@ extension ScanNeighbourMean {
             if slotColumn[slot] == c { return UnsafePointer(v) }
             slotColumn[slot] = c
             // In row order, as `apply` sums them: above, current, below.
+            let terms = pendingTerms + 3 * pendingCount
             var k = 0
             if let a = above { terms[k] = a + off; k += 1 }
             terms[k] = cur; k += 1
             if let b = below { terms[k] = b + off; k += 1 }
-            ScanNeighbourMean.sum(UnsafeBufferPointer(start: terms, count: k), offset: 0, count: n, scale: 1, into: v)
+            pendingTermCount = k
+            pendingDestination[pendingCount] = v
+            pendingCount += 1
             return UnsafePointer(v)
         }
     }

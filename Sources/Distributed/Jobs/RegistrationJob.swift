@@ -184,9 +184,7 @@ public enum RegistrationJob {
                     ? UnsafeMutableBufferPointer(rebasing: canvas[slot * nr ..< (slot + 1) * nr]) : nil
                 let reg: PatternRegistration
                 if p.scanMean {
-                    let terms = sweep.sources(column: c)
-                    reg = registrar.register(meanOf: terms.sums, inverseCount: terms.inverseCount,
-                                             appendingSpotsTo: &spots, reconstruction: rec)
+                    reg = registrar.register(meanAt: c, of: sweep, appendingSpotsTo: &spots, reconstruction: rec)
                 } else {
                     reg = registrar.register(pattern: UnsafeBufferPointer(start: cur + c * nw, count: nw),
                                              appendingSpotsTo: &spots, reconstruction: rec)
