@@ -30,6 +30,10 @@ public final class ParaboloidBackground {
     /// Columns of the left and right small pixels and interpolation weight of each full-resolution column.
     private let columnIndex: UnsafeMutablePointer<Int>, columnRight: UnsafeMutablePointer<Int>
     private let columnWeight: UnsafeMutablePointer<Float>
+    /// Runs of consecutive columns between the same two small pixels: first column, length, left and right
+    /// small pixel (`expand` walks them instead of looking up both pixels per column).
+    private let runs: UnsafeMutablePointer<(start: Int, length: Int, left: Int, right: Int)>
+    private var runCount = 0
     /// Minima over the rows of the current block (shrinking).
     private let blockRows: UnsafeMutablePointer<Float>
     /// Small rows currently expanded along x into `rowTop` / `rowBottom`.
@@ -54,11 +58,13 @@ public final class ParaboloidBackground {
         columnIndex = .allocate(capacity: n)
         columnRight = .allocate(capacity: n)
         columnWeight = .allocate(capacity: n)
+        runs = .allocate(capacity: n)
     }
 
     deinit {
         small.deallocate(); rowTop.deallocate(); rowBottom.deallocate(); blockRows.deallocate(); table.deallocate()
         transposed.deallocate(); columnScratch.deallocate(); extrema.deallocate(); columnIndex.deallocate(); columnRight.deallocate(); columnWeight.deallocate()
+        runs.deallocate()
     }
 
     /// Writes `image - opening(image)` into `destination` (may alias `image`); `opening` receives the
@@ -170,6 +176,15 @@ public final class ParaboloidBackground {
             columnRight[x] = min(x0 + 1, sw - 1)
             columnWeight[x] = fx - Float(x0)
         }
+        runCount = 0
+        var x = 0
+        while x < width {
+            var e = x + 1
+            while e < width && columnIndex[e] == columnIndex[x] && columnRight[e] == columnRight[x] { e += 1 }
+            runs[runCount] = (x, e - x, columnIndex[x], columnRight[x])
+            runCount += 1
+            x = e
+        }
         cached = (-1, -1)
         expandedWidth = width
     }
@@ -200,14 +215,22 @@ public final class ParaboloidBackground {
         while x < width { dst[x] = top[x] + ty * (bottom[x] - top[x]); x += 1 }
     }
 
+    /// Small row k enlarged along x: `a + w (b - a)` per column, run by run (four columns at once in the
+    /// runs of four of the common factor 4).
     @inline(__always)
     private func expand(_ k: Int, width: Int, sw: Int, into out: UnsafeMutablePointer<Float>) {
         let r = small + k &* sw
-        var x = 0
-        while x < width {
-            let a = r[columnIndex[x]], b = r[columnRight[x]]
-            out[x] = a + columnWeight[x] * (b - a)
-            x &+= 1
+        let w = columnWeight
+        for j in 0 ..< runCount {
+            let run = runs[j]
+            let a = r[run.left], d = r[run.right] - a
+            if run.length == 4 {
+                let wv = UnsafeRawPointer(w + run.start).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(out + run.start).storeBytes(of: SIMD4(repeating: a) + wv * SIMD4(repeating: d),
+                                                                    as: SIMD4<Float>.self)
+            } else {
+                for x in run.start ..< run.start &+ run.length { out[x] = a + w[x] * d }
+            }
         }
     }
 

@@ -108,13 +108,13 @@ public final class PatternRegistrar {
                          reconstruction: UnsafeMutableBufferPointer<Float>?) -> PatternRegistration {
         precondition(sweep.pixelCount == shape.pixelCount, "PatternRegistrar: the sweep's patterns are not \(shape)")
         let terms = sweep.plan(column: column)
-        return register(source: .mean(terms.sums, terms.inverseCount, sweep.hasPendingSums ? sweep : nil),
+        return register(source: .mean(terms.sums, terms.inverseCount, sweep.pending),
                         spots: &spots, reconstruction: reconstruction)
     }
 
     private enum RowSource {
         case pattern(UnsafePointer<Float>)
-        case mean(UnsafeBufferPointer<UnsafePointer<Float>>, Float, ScanNeighbourMean.RowSweep?)
+        case mean(UnsafeBufferPointer<UnsafePointer<Float>>, Float, ScanNeighbourMean.RowSweep.PendingSums)
     }
 
     private func register(source: RowSource, spots: inout [Spot],
@@ -146,7 +146,7 @@ public final class PatternRegistrar {
             case .pattern(let base):
                 row = base + y * w
             case .mean(let sources, let inv, let pending):
-                pending?.formPendingSums(offset: y * w, count: w)
+                if pending.count > 0 { pending.form(offset: y * w, count: w) }
                 let d = work + y * w
                 ScanNeighbourMean.sum(sources, offset: y * w, count: w, scale: inv, into: d)
                 row = UnsafePointer(d)

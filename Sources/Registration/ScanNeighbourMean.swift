@@ -98,11 +98,34 @@ extension ScanNeighbourMean {
             UnsafeRawPointer(terms[t] + offset + i).loadUnaligned(as: SIMD8<Float>.self)
         }
         var i = 0
-        while i + 8 <= n {
-            var acc = load(0, i)
-            for t in 1 ..< k { acc += load(t, i) }
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: acc * scale, as: SIMD8<Float>.self)
-            i += 8
+        @inline(__always) func store(_ v: SIMD8<Float>, _ i: Int) {
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: v, as: SIMD8<Float>.self)
+        }
+        switch k { // the common term counts with the pointers in registers (same order of additions)
+        case 3:
+            let a = terms[0] + offset, b = terms[1] + offset, c = terms[2] + offset
+            while i &+ 8 <= n {
+                let va = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+                let vb = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
+                let vc = UnsafeRawPointer(c + i).loadUnaligned(as: SIMD8<Float>.self)
+                store((va + vb + vc) * scale, i)
+                i &+= 8
+            }
+        case 2:
+            let a = terms[0] + offset, b = terms[1] + offset
+            while i &+ 8 <= n {
+                let va = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+                let vb = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
+                store((va + vb) * scale, i)
+                i &+= 8
+            }
+        default:
+            while i &+ 8 <= n {
+                var acc = load(0, i)
+                for t in 1 ..< k { acc += load(t, i) }
+                store(acc * scale, i)
+                i &+= 8
+            }
         }
         while i < n {
             var acc = terms[0][offset + i]
@@ -118,7 +141,7 @@ extension ScanNeighbourMean {
     /// do not fit in cache). The sum is the same as `apply`'s up to rounding (another order of the additions).
     ///
     /// A column sum not formed yet is left *pending* by `plan(column:)`: its consumer forms it row by row
-    /// (`formPendingSums`) just before reading the same rows of the mean, so that the new sum is read back from
+    /// (`pending.form`) just before reading the same rows of the mean, so that the new sum is read back from
     /// the first-level cache (`PatternRegistrar.register(meanAt:of:...)` does).
     public final class RowSweep {
         public let columns: Int, pixelCount: Int
@@ -153,7 +176,7 @@ extension ScanNeighbourMean {
 
         /// The column sums to add for the mean at column c, in order, and `1 / n` (n = the number of patterns
         /// averaged). The sums not formed yet are pending: call `formPendingSums` over every row of the
-        /// pattern (in any order of rows, each once) before reading that row of the terms. The pointers are
+        /// pattern (`pending.form`, in any order of rows, each once) before reading that row of the terms. The pointers are
         /// valid until the next call.
         public func plan(column c: Int) -> (sums: UnsafeBufferPointer<UnsafePointer<Float>>, inverseCount: Float) {
             let rows = 1 + (above == nil ? 0 : 1) + (below == nil ? 0 : 1)
@@ -163,20 +186,31 @@ extension ScanNeighbourMean {
             return (UnsafeBufferPointer(start: pointers, count: c1 - c0 + 1), 1 / Float(rows * (c1 - c0 + 1)))
         }
 
-        /// Whether the last plan left sums to form.
-        public var hasPendingSums: Bool { pendingCount > 0 }
+        /// The column sums the last plan left to form: `count` destinations, each the sum of `termCount` terms
+        /// (`terms[3 k ..< 3 k + termCount]` for destination k). Plain pointers, valid until the next plan.
+        public struct PendingSums {
+            public let count: Int, termCount: Int
+            let destinations: UnsafePointer<UnsafeMutablePointer<Float>>
+            let terms: UnsafePointer<UnsafePointer<Float>>
 
-        /// Forms `count` values from `offset` of the pending column sums of the last plan.
-        @inline(__always)
-        public func formPendingSums(offset: Int, count: Int) {
-            for k in 0 ..< pendingCount {
-                ScanNeighbourMean.sum(UnsafeBufferPointer(start: pendingTerms + 3 * k, count: pendingTermCount),
-                                      offset: offset, count: count, scale: 1, into: pendingDestination[k] + offset)
+            /// Forms `length` values from `offset` of every pending sum.
+            @inline(__always)
+            public func form(offset: Int, count length: Int) {
+                for k in 0 ..< count {
+                    ScanNeighbourMean.sum(UnsafeBufferPointer(start: terms + 3 * k, count: termCount),
+                                          offset: offset, count: length, scale: 1, into: destinations[k] + offset)
+                }
             }
         }
 
+        /// The sums the last plan left pending.
+        public var pending: PendingSums {
+            PendingSums(count: pendingCount, termCount: pendingTermCount, destinations: pendingDestination,
+                        terms: pendingTerms)
+        }
+
         /// Forms every pending sum whole (for a consumer that reads the terms at once).
-        public func formPendingSums() { formPendingSums(offset: 0, count: pixelCount) }
+        public func formPendingSums() { pending.form(offset: 0, count: pixelCount) }
 
         /// `V_c` (the pattern itself when the scan has one row), pending when not formed yet.
         private func columnSum(_ c: Int) -> UnsafePointer<Float> {

@@ -12,7 +12,7 @@ old=$1 new=$2 runs=${3:-5} dir=${4:-bench-out/registration}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-for det in 128 512; do
+for det in ${DETS:-128 512}; do
   f="$dir/sim$det.h5"
   [ -f "$f" ] || { echo "missing $f (run bench/registration/run.sh first)" >&2; exit 1; }
   for i in $(seq "$runs"); do
