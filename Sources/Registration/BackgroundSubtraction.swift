@@ -215,12 +215,21 @@ public final class ParaboloidBackground {
         while x < width { dst[x] = top[x] + ty * (bottom[x] - top[x]); x += 1 }
     }
 
-    /// Small row k enlarged along x: `a + w (b - a)` per column, run by run (four columns at once in the
-    /// runs of four of the common factor 4).
+    /// Small row k enlarged along x: `a + w (b - a)` per column; from factor 4 on run by run (four columns at
+    /// once in the runs of four of factor 4).
     @inline(__always)
     private func expand(_ k: Int, width: Int, sw: Int, into out: UnsafeMutablePointer<Float>) {
         let r = small + k &* sw
         let w = columnWeight
+        guard shrinkFactor >= 4 else { // runs of one or two columns: per column is cheaper
+            var x = 0
+            while x < width {
+                let a = r[columnIndex[x]]
+                out[x] = a + w[x] * (r[columnRight[x]] - a)
+                x &+= 1
+            }
+            return
+        }
         for j in 0 ..< runCount {
             let run = runs[j]
             let a = r[run.left], d = r[run.right] - a
