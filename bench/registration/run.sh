@@ -10,6 +10,8 @@
 # command (MPI start-up and output included) from /usr/bin/time. A last line gives the rate without writing the
 # reconstructions (`--no-reconstruction`), to show what the output costs.
 # Usage: bench/registration/run.sh [OUTDIR] [RUNS]   (about 3 minutes on 2 cores; creates .venv-bench-registration)
+# SCAN128=NYxNX and SCAN512=NYxNX change the scans (default 64x64 and 24x24), for example SCAN512=48x48 for a
+# steady-state figure at 512 px (2304 patterns, a 1.2 GB file; the peer then holds 2.4 GB of float32 patterns).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/mpi-env.sh
@@ -27,7 +29,7 @@ echo "machine: $(lscpu | grep 'Model name' | sed 's/.*: *//'), $(nproc) cores, l
 echo "peer: scikit-image $("$venv/bin/python" -c 'import skimage; print(skimage.__version__)'); best of $runs runs each, alternating"
 best() { sort -g | tail -1; }
 stream_rate() { sed -n 's/.*, \([0-9.]*\) patterns\/s per rank (streaming pass.*/\1/p'; }
-for spec in "128 64x64" "512 24x24"; do
+for spec in "128 ${SCAN128:-64x64}" "512 ${SCAN512:-24x24}"; do
   set -- $spec
   det=$1 scan=$2
   f="$out/sim$det-$scan.h5"
