@@ -167,7 +167,16 @@ public final class ParaboloidBackground {
         Self.transpose(t, rows: sw, columns: sh, into: small)
         Self.passAlongColumns(small, width: sw, height: sh, table: table, dilate: true, scratch: columnScratch,
                               extrema: extrema)
-        // Bilinear enlargement along x: small pixel k is centred at full-resolution index (k + 0.5) f - 0.5.
+        // Bilinear enlargement along x (the tables depend on the width only): small pixel k is centred at
+        // full-resolution index (k + 0.5) f - 0.5.
+        if width != expandedWidth { enlargementTables(width: width, sw: sw) }
+        cached = (-1, -1)
+        expandedWidth = width
+    }
+
+    /// The column tables of the enlargement along x: left and right small pixel, weight, and runs.
+    private func enlargementTables(width: Int, sw: Int) {
+        let f = shrinkFactor
         let inv = 1 / Float(f)
         for x in 0 ..< width {
             let fx = max(0, min(Float(sw - 1), (Float(x) + 0.5) * inv - 0.5))
@@ -185,8 +194,6 @@ public final class ParaboloidBackground {
             runCount += 1
             x = e
         }
-        cached = (-1, -1)
-        expandedWidth = width
     }
 
     /// Row y of the opening (before the clamp to the image), enlarged bilinearly from the shrunk image: the
