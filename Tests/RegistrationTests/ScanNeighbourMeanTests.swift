@@ -56,6 +56,50 @@ import Registration
         #expect(pieces == whole)
     }
 
+    /// The row sweep's means (column sums, the ones not formed yet left pending and formed by the consumer)
+    /// equal the whole-scan `apply` for every column, including the first (two pending sums), the last, scans of
+    /// one row (the patterns themselves) and of one column, with and without halo rows.
+    @Test(arguments: [(1, 4), (2, 1), (3, 5), (4, 2)])
+    func rowSweepEqualsApply(shape: (rows: Int, columns: Int)) throws {
+        let scan = ScanGrid(rows: shape.rows, columns: shape.columns), p = 37
+        var rng = SplitMix64(seed: UInt64(17 + scan.count))
+        let data: [Float] = (0 ..< scan.count * p).map { _ in Float(rng.uniform() * 1000) }
+        let rowSize = scan.columns * p
+        var whole = [Float](repeating: 0, count: data.count)
+        try data.withUnsafeBufferPointer { d in
+            try whole.withUnsafeMutableBufferPointer { o in
+                try ScanNeighbourMean.apply(rows: d, rowCount: scan.rows, columns: scan.columns, pixelCount: p,
+                                            haloAbove: nil, haloBelow: nil, into: o)
+            }
+        }
+        let sweep = ScanNeighbourMean.RowSweep(columns: scan.columns, pixelCount: p)
+        var mean = [Float](repeating: 0, count: p)
+        data.withUnsafeBufferPointer { d in
+            let base = d.baseAddress!
+            for r in 0 ..< scan.rows {
+                sweep.begin(above: r > 0 ? base + (r - 1) * rowSize : nil, current: base + r * rowSize,
+                            below: r + 1 < scan.rows ? base + (r + 1) * rowSize : nil)
+                for c in 0 ..< scan.columns {
+                    let plan = sweep.plan(column: c)
+                    let pending = sweep.pending
+                    // Formed in two pieces, as a consumer streaming rows would.
+                    pending.form(offset: 0, count: 20)
+                    pending.form(offset: 20, count: p - 20)
+                    for i in 0 ..< p {
+                        var s: Float = 0
+                        for t in plan.sums { s += t[i] }
+                        mean[i] = s * plan.inverseCount
+                    }
+                    for i in 0 ..< p {
+                        let expected = whole[(r * scan.columns + c) * p + i]
+                        #expect(abs(mean[i] - expected) <= 1e-4 * max(1, abs(expected)),
+                                "row \(r) column \(c) pixel \(i): \(mean[i]) vs \(expected)")
+                    }
+                }
+            }
+        }
+    }
+
     /// A single scan row and a single position work (fewer neighbours); a short halo is a typed error.
     @Test func edgesAndBadHalo() throws {
         let p = 3

@@ -27,6 +27,32 @@ import Registration
         #expect(rms < 0.1, "RMS position error \(rms) px")
     }
 
+    /// Spots whose maxima fall on either side of the registrar's 64-pixel candidate blocks (columns 63 / 64,
+    /// 127 / 128, 191 / 192), in the first and last blocks of a row, and near the top and bottom rows: every one
+    /// is found within 0.1 px, with background subtraction (the blocks flagged in the subtraction pass) and
+    /// without it (flagged from the final minimum).
+    @Test(arguments: [true, false])
+    func spotsAtCandidateBlockEdges(background: Bool) throws {
+        var rng = SplitMix64(seed: 23)
+        let xs = [63.4, 64.6, 127.5, 128.5, 191.6, 192.4, 9.3, 246.7]
+        var spots = [TrueSpot(x: 128.3, y: 127.6, amplitude: 400, sigma: 2)]
+        for (k, x) in xs.enumerated() {
+            let y = [40.5, 80.2, 170.7, 210.4][k % 4]
+            spots.append(TrueSpot(x: x, y: y, amplitude: 120, sigma: 1.5))
+        }
+        spots.append(TrueSpot(x: 100.5, y: 9.6, amplitude: 120, sigma: 1.5))
+        spots.append(TrueSpot(x: 160.2, y: 246.5, amplitude: 120, sigma: 1.5))
+        let synth = SyntheticPattern(width: 256, height: 256, spots: spots)
+        let pattern = synth.render(gaussianNoise: 2, rng: &rng)
+        var p = singlePatternParameters(width: 256)
+        p.backgroundSubtraction = background
+        let registrar = try PatternRegistrar(parameters: p, shape: .init(rows: 256, columns: 256))
+        let (reg, found, _) = registrar.register(pattern: pattern)
+        let m = matchSpots(truth: synth.spots, found: found, tolerance: 0.1)
+        #expect(m.missed == 0, "\(m.missed) of \(spots.count) spots not found within 0.1 px: \(found.map { ($0.x, $0.y) })")
+        #expect(reg.maps.spotCount == spots.count, "spurious spots: \(found.map { ($0.x, $0.y) })")
+    }
+
     /// Same with Poisson (shot) noise, at 4 counts per unit (spots of 240-600 counts over 40-160 counts).
     @Test func subPixelPositionsWithPoissonNoise() throws {
         var rng = SplitMix64(seed: 11)
