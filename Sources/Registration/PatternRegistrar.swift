@@ -178,16 +178,17 @@ public final class PatternRegistrar {
         let grey: Float = p.greyLevelScale == .absolute ? 1 : (span.isFinite && span > 0 ? span / 255 : 0)
         let noise = noiseSum.value
 
+        // Adaptive prominence threshold (known after pass 1: grey scale and noise).
+        let threshold = max(p.userProminence ?? 0, p.defaultProminenceGreyLevels * grey, noise)
+        maps.noise = noise
+        maps.threshold = threshold
+
         // Pass 2, row by row: background subtraction (step 4). The background surface is the paraboloid
         // opening of the *smoothed* pattern (ImageJ's rolling ball also smooths before rolling, 3 x 3); estimated
         // on raw pixels, the opening follows the noise minima and leaves ridges as tall as the noise that would
         // pass the prominence test. Clamped to the blurred image, it is subtracted from the unblurred pattern
         // (intensities) and from the blurred one (detection). Without background subtraction, the minimum is
-        // subtracted.
-        // Adaptive prominence threshold (known after pass 1: grey scale and noise).
-        let threshold = max(p.userProminence ?? 0, p.defaultProminenceGreyLevels * grey, noise)
-        maps.noise = noise
-        maps.threshold = threshold
+        // subtracted. The same pass flags the blocks that can hold a candidate maximum (see below).
         let blocks = candidateBlocks, perRow = blocksPerRow
         var minimum = Float.infinity
         if p.backgroundSubtraction {

@@ -175,9 +175,9 @@ extension ScanNeighbourMean {
         }
 
         /// The column sums to add for the mean at column c, in order, and `1 / n` (n = the number of patterns
-        /// averaged). The sums not formed yet are pending: call `formPendingSums` over every row of the
-        /// pattern (`pending.form`, in any order of rows, each once) before reading that row of the terms. The pointers are
-        /// valid until the next call.
+        /// averaged). The sums not formed yet are `pending`: the caller forms them (`pending.form` over every row,
+        /// each once, before reading that row of the terms; the whole pattern at once is one call) before the
+        /// next plan, which counts them as formed. The pointers are valid until the next call.
         public func plan(column c: Int) -> (sums: UnsafeBufferPointer<UnsafePointer<Float>>, inverseCount: Float) {
             let rows = 1 + (above == nil ? 0 : 1) + (below == nil ? 0 : 1)
             let c0 = max(0, c - 1), c1 = min(columns - 1, c + 1)
@@ -208,9 +208,6 @@ extension ScanNeighbourMean {
             PendingSums(count: pendingCount, termCount: pendingTermCount, destinations: pendingDestination,
                         terms: pendingTerms)
         }
-
-        /// Forms every pending sum whole (for a consumer that reads the terms at once).
-        public func formPendingSums() { pending.form(offset: 0, count: pixelCount) }
 
         /// `V_c` (the pattern itself when the scan has one row), pending when not formed yet.
         private func columnSum(_ c: Int) -> UnsafePointer<Float> {
