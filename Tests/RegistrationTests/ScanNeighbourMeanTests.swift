@@ -11,13 +11,7 @@ import Registration
         var rng = SplitMix64(seed: 1)
         let data: [Float] = (0 ..< scan.count * p).map { _ in Float(rng.uniform() * 100) }
         let rowSize = scan.columns * p
-        var whole = [Float](repeating: 0, count: data.count)
-        try data.withUnsafeBufferPointer { d in
-            try whole.withUnsafeMutableBufferPointer { o in
-                try ScanNeighbourMean.apply(rows: d, rowCount: scan.rows, columns: scan.columns, pixelCount: p,
-                                            haloAbove: nil, haloBelow: nil, into: o)
-            }
-        }
+        let whole = try wholeScanMean(data, scan: scan, pixelCount: p)
         // Direct definition.
         for r in 0 ..< scan.rows {
             for c in 0 ..< scan.columns {
@@ -65,13 +59,7 @@ import Registration
         var rng = SplitMix64(seed: UInt64(17 + scan.count))
         let data: [Float] = (0 ..< scan.count * p).map { _ in Float(rng.uniform() * 1000) }
         let rowSize = scan.columns * p
-        var whole = [Float](repeating: 0, count: data.count)
-        try data.withUnsafeBufferPointer { d in
-            try whole.withUnsafeMutableBufferPointer { o in
-                try ScanNeighbourMean.apply(rows: d, rowCount: scan.rows, columns: scan.columns, pixelCount: p,
-                                            haloAbove: nil, haloBelow: nil, into: o)
-            }
-        }
+        let whole = try wholeScanMean(data, scan: scan, pixelCount: p)
         let sweep = ScanNeighbourMean.RowSweep(columns: scan.columns, pixelCount: p)
         var mean = [Float](repeating: 0, count: p)
         data.withUnsafeBufferPointer { d in
@@ -122,6 +110,18 @@ import Registration
             }
         }
     }
+}
+
+/// `ScanNeighbourMean.apply` over a whole scan (no halos).
+func wholeScanMean(_ data: [Float], scan: ScanGrid, pixelCount p: Int) throws -> [Float] {
+    var whole = [Float](repeating: 0, count: data.count)
+    try data.withUnsafeBufferPointer { d in
+        try whole.withUnsafeMutableBufferPointer { o in
+            try ScanNeighbourMean.apply(rows: d, rowCount: scan.rows, columns: scan.columns, pixelCount: p,
+                                        haloAbove: nil, haloBelow: nil, into: o)
+        }
+    }
+    return whole
 }
 
 func withOptionalBuffer<R>(_ a: [Float]?, _ body: (UnsafeBufferPointer<Float>?) throws -> R) rethrows -> R {
