@@ -19,19 +19,11 @@ public struct GaussianBlur: Sendable {
         weights = w
     }
 
-    /// Blurs `source` into `destination`. `source` and `destination` may be the same buffer. `scratch` is
-    /// not used (kept for callers of the whole-image form); the passes stream through a `RowStream`.
+    /// Blurs `source` into `destination` (which may be the same buffer) through a new `RowStream`; a caller
+    /// blurring many images of one shape keeps a stream and calls its `apply`.
     public func apply(_ source: UnsafeBufferPointer<Float>, width: Int, height: Int,
-                      scratch: UnsafeMutableBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<Float>) {
-        let n = width * height
-        precondition(source.count >= n && destination.count >= n)
-        guard n > 0 else { return }
-        let stream = RowStream(blur: self, width: width, height: height)
-        let dst = destination.baseAddress!
-        for y in 0 ..< height {
-            stream.push(source.baseAddress! + y * width) { yo, row in (dst + yo * width).update(from: row, count: width) }
-        }
-        stream.finish { yo, row in (dst + yo * width).update(from: row, count: width) }
+                      into destination: UnsafeMutableBufferPointer<Float>) {
+        RowStream(blur: self, width: width, height: height).apply(source, into: destination)
     }
 
     /// The blur of an image that arrives one row at a time, holding only `2 radius + 1` rows (a ring of
@@ -91,6 +83,20 @@ public struct GaussianBlur: Sendable {
             pushed += 1
             // Output rows go out two at a time (they share all but two of their input rows).
             if r == 0 { vertical(y, emit) } else if y - r >= emitted + 1 { vertical(emitted, emit) }
+        }
+
+        /// Blurs a whole image of the stream's shape from `source` into `destination` (which may be the same
+        /// buffer: an output row is written only after the input rows it covers were pushed).
+        public func apply(_ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<Float>) {
+            let n = width * height
+            precondition(source.count >= n && destination.count >= n)
+            guard n > 0 else { return }
+            let dst = destination.baseAddress!
+            reset()
+            for y in 0 ..< height {
+                push(source.baseAddress! + y * width) { yo, row in (dst + yo * width).update(from: row, count: width) }
+            }
+            finish { yo, row in (dst + yo * width).update(from: row, count: width) }
         }
 
         /// Emits the last `radius` output rows (after every input row was pushed).

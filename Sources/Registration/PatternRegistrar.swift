@@ -39,11 +39,11 @@ public final class PatternRegistrar {
     /// Per row, one flag per block of `candidateBlockWidth` pixels: whether it may hold a candidate maximum.
     private let candidateBlocks: UnsafeMutablePointer<UInt8>
     private let blocksPerRow: Int
-    private var reconstructionScratch: [Float]
     private var candidates: [Peak] = [], interiorPeaks: [Peak] = []
     private let blur: GaussianBlur
     private let blurStream: GaussianBlur.RowStream
-    private let reconstructionBlur: GaussianBlur?
+    /// The optional final blur of the reconstruction (`reconstructionBlurSigma > 0`).
+    private let reconstructionBlur: GaussianBlur.RowStream?
     private let paraboloid: ParaboloidBackground
     private let prominence: TopographicProminence
 
@@ -67,11 +67,11 @@ public final class PatternRegistrar {
         blocksPerRow = (shape.columns + Self.candidateBlockWidth - 1) / Self.candidateBlockWidth
         candidateBlocks = .allocate(capacity: blocksPerRow * shape.rows)
         candidateBlocks.initialize(repeating: 0, count: blocksPerRow * shape.rows)
-        let rn = parameters.reconstructionSize * parameters.reconstructionSize
-        reconstructionScratch = parameters.reconstructionBlurSigma > 0 ? [Float](repeating: 0, count: rn) : [0]
         blur = GaussianBlur(sigma: parameters.blurSigma)
         blurStream = GaussianBlur.RowStream(blur: blur, width: shape.columns, height: shape.rows)
-        reconstructionBlur = parameters.reconstructionBlurSigma > 0 ? GaussianBlur(sigma: parameters.reconstructionBlurSigma) : nil
+        let rs = parameters.reconstructionSize
+        reconstructionBlur = parameters.reconstructionBlurSigma > 0
+            ? GaussianBlur.RowStream(blur: GaussianBlur(sigma: parameters.reconstructionBlurSigma), width: rs, height: rs) : nil
         paraboloid = ParaboloidBackground(maxSide: max(shape.rows, shape.columns), radius: parameters.backgroundRadius)
         prominence = TopographicProminence(pixelCapacity: n)
         candidates.reserveCapacity(4096)
@@ -331,11 +331,9 @@ public final class PatternRegistrar {
         }
         if let out = reconstruction {
             spots.withUnsafeBufferPointer { sp in
-                reconstructionScratch.withUnsafeMutableBufferPointer { rs in
-                    Reconstruction.render(UnsafeBufferPointer(rebasing: sp[range]), directBeam: range.isEmpty ? nil : 0,
-                                          workingWidth: w, workingHeight: h, parameters: p, blur: reconstructionBlur,
-                                          scratch: rs, into: out, zeroFirst: clearsReconstruction)
-                }
+                Reconstruction.render(UnsafeBufferPointer(rebasing: sp[range]), directBeam: range.isEmpty ? nil : 0,
+                                      workingWidth: w, workingHeight: h, parameters: p, blur: reconstructionBlur,
+                                      into: out, zeroFirst: clearsReconstruction)
             }
         }
         return PatternRegistration(spotRange: range, maps: maps, invalidPixels: invalid)

@@ -6,23 +6,20 @@
 public enum Reconstruction {
     /// Draws `spots` (the direct beam is `spots[directBeam]` when not nil) of a `workingWidth` x
     /// `workingHeight` pattern into `output` (`size` x `size`, zeroed first unless `zeroFirst` is false, for a
-    /// caller that keeps the canvas clear itself, see `rowBands`). `scratch` holds `size²` values and is used
-    /// only when `parameters.reconstructionBlurSigma > 0`.
+    /// caller that keeps the canvas clear itself, see `rowBands`). `blur`: the final blur of
+    /// `parameters.reconstructionBlurSigma` for `size` x `size` images (nil: none).
     public static func render(_ spots: UnsafeBufferPointer<Spot>, directBeam: Int?, workingWidth: Int,
-                              workingHeight: Int, parameters: RegistrationParameters, blur: GaussianBlur?,
-                              scratch: UnsafeMutableBufferPointer<Float>,
+                              workingHeight: Int, parameters: RegistrationParameters, blur: GaussianBlur.RowStream?,
                               into output: UnsafeMutableBufferPointer<Float>, zeroFirst: Bool = true) {
         let size = parameters.reconstructionSize
         let n = size * size
         precondition(output.count >= n)
-        if zeroFirst || blur.map({ $0.radius > 0 }) == true { output.baseAddress!.update(repeating: 0, count: n) }
+        if zeroFirst || blur != nil { output.baseAddress!.update(repeating: 0, count: n) }
         forEachDisc(spots, directBeam: directBeam, workingWidth: workingWidth, workingHeight: workingHeight,
                     parameters: parameters) { cx, cy, r, value in
             DiscRenderer.draw(into: output, width: size, height: size, cx: cx, cy: cy, radius: r, value: value)
         }
-        if let blur, blur.radius > 0 {
-            blur.apply(UnsafeBufferPointer(output), width: size, height: size, scratch: scratch, into: output)
-        }
+        blur?.apply(UnsafeBufferPointer(output), into: output)
     }
 
     /// The rows of the output that `render` can make non-zero, as sorted, disjoint, non-adjacent ranges

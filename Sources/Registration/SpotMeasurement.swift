@@ -2,14 +2,8 @@
 /// intensity and pseudo-prominence. Coordinates use the pixel-edge convention of `Spot`.
 public enum SpotMeasurement {
     /// Standard deviation of the pixels whose centres lie outside the inscribed circle (radius min(W, H)/2
-    /// around (W/2, H/2)): the high-angle corners (methods notes, "noise"). 0 when there are fewer than two.
-    public static func cornerNoise(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int) -> Float {
-        var acc = CornerNoise(width: width, height: height)
-        for i in 0 ..< height { acc.add(row: image.baseAddress! + i * width, index: i) }
-        return acc.value
-    }
-
-    /// `cornerNoise` accumulated one row at a time (rows in any order, each once).
+    /// around (W/2, H/2)): the high-angle corners (methods notes, "noise"), accumulated one row at a time (rows
+    /// in any order, each once); `value` is 0 when there are fewer than two such pixels.
     public struct CornerNoise {
         public let width: Int, height: Int
         private let cx: Double, cy: Double, r2: Double

@@ -113,7 +113,7 @@ import Testing
         var params = RegistrationParameters(detectorWidth: 64)
         params.reconstructionSize = size
         let n = size * size
-        var drawn = [Float](repeating: 0, count: n), scratch = [Float](repeating: 0, count: 1)
+        var drawn = [Float](repeating: 0, count: n)
         var nonZero = 0 // positions with spots whose reconstruction is not all zero
         for i in 0 ..< 30 {
             let spots = (Int(offsets[i]) ..< Int(offsets[i]) + Int(counts[i])).map {
@@ -121,10 +121,8 @@ import Testing
             }
             spots.withUnsafeBufferPointer { sp in
                 drawn.withUnsafeMutableBufferPointer { d in
-                    scratch.withUnsafeMutableBufferPointer { s in
-                        Reconstruction.render(sp, directBeam: sp.isEmpty ? nil : 0, workingWidth: 64, workingHeight: 64,
-                                              parameters: params, blur: nil, scratch: s, into: d)
-                    }
+                    Reconstruction.render(sp, directBeam: sp.isEmpty ? nil : 0, workingWidth: 64, workingHeight: 64,
+                                          parameters: params, blur: nil, into: d)
                 }
             }
             let mine = Array(stored[i * n ..< (i + 1) * n])

@@ -41,15 +41,11 @@ import Registration
         #expect(abs(g.weights[0] + 2 * g.weights.dropFirst().reduce(0, +) - 1) < 1e-6)
         let w = 40
         var img = [Float](repeating: 7, count: w * w)
-        var tmp = img, out = img
-        img.withUnsafeBufferPointer { s in tmp.withUnsafeMutableBufferPointer { t in out.withUnsafeMutableBufferPointer {
-            g.apply(s, width: w, height: w, scratch: t, into: $0)
-        } } }
+        var out = img
+        img.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { g.apply(s, width: w, height: w, into: $0) } }
         #expect(out.allSatisfy { abs($0 - 7) < 1e-4 })
         img = [Float](repeating: 0, count: w * w); img[20 * w + 20] = 1
-        img.withUnsafeBufferPointer { s in tmp.withUnsafeMutableBufferPointer { t in out.withUnsafeMutableBufferPointer {
-            g.apply(s, width: w, height: w, scratch: t, into: $0)
-        } } }
+        img.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { g.apply(s, width: w, height: w, into: $0) } }
         #expect(abs(out.reduce(0, +) - 1) < 1e-5)
         // Second moment along x equals sigma² (to the truncation at 3.5 sigma).
         var m2: Float = 0
@@ -65,14 +61,10 @@ import Registration
         let g = GaussianBlur(sigma: sigma)
         var rng = SplitMix64(seed: 11)
         let img: [Float] = (0 ..< w * h).map { _ in Float(rng.uniform() * 100) }
-        var out = [Float](repeating: 0, count: w * h), scratch = out
-        img.withUnsafeBufferPointer { s in scratch.withUnsafeMutableBufferPointer { t in out.withUnsafeMutableBufferPointer {
-            g.apply(s, width: w, height: h, scratch: t, into: $0)
-        } } }
+        var out = [Float](repeating: 0, count: w * h)
+        img.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { g.apply(s, width: w, height: h, into: $0) } }
         var inPlace = img
-        inPlace.withUnsafeMutableBufferPointer { b in scratch.withUnsafeMutableBufferPointer { t in
-            g.apply(UnsafeBufferPointer(b), width: w, height: h, scratch: t, into: b)
-        } }
+        inPlace.withUnsafeMutableBufferPointer { b in g.apply(UnsafeBufferPointer(b), width: w, height: h, into: b) }
         let r = g.radius
         func at(_ i: Int, _ j: Int) -> Double { Double(img[min(max(i, 0), h - 1) * w + min(max(j, 0), w - 1)]) }
         var worst = 0.0

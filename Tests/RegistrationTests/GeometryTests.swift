@@ -91,13 +91,10 @@ import Registration
         let spots = [Spot(x: 250.4, y: 262.2, intensity: 100, pseudoProminence: 1),
                      Spot(x: 290.4, y: 252.2, intensity: 10, pseudoProminence: 1)]
         var out = [Float](repeating: 0, count: 256 * 256)
-        var scratch = [Float](repeating: 0, count: 1)
         spots.withUnsafeBufferPointer { sp in
             out.withUnsafeMutableBufferPointer { o in
-                scratch.withUnsafeMutableBufferPointer { s in
-                    Reconstruction.render(sp, directBeam: 0, workingWidth: 512, workingHeight: 512, parameters: p,
-                                          blur: nil, scratch: s, into: o)
-                }
+                Reconstruction.render(sp, directBeam: 0, workingWidth: 512, workingHeight: 512, parameters: p,
+                                      blur: nil, into: o)
             }
         }
         // Direct beam: disc radius 4 * 256/512 = 2 at (128, 128); spot: radius 1 at (128 + 20, 128 - 5).
