@@ -5,19 +5,59 @@ public enum BilinearShift {
     public static func shift(_ source: UnsafeBufferPointer<Float>, width: Int, height: Int, dx: Float, dy: Float,
                              into destination: UnsafeMutableBufferPointer<Float>) {
         precondition(source.count >= width * height && destination.count >= width * height)
-        let sx = -dx, sy = -dy // sample offset
-        let fx = sx.rounded(.down), fy = sy.rounded(.down)
-        let ox = Int(fx), oy = Int(fy)
-        let tx = sx - fx, ty = sy - fy
-        let w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty
+        let k = Kernel(width: width, height: height, dx: dx, dy: dy)
         let src = source.baseAddress!, dst = destination.baseAddress!
-        @inline(__always) func clampX(_ x: Int) -> Int { min(max(x, 0), width - 1) }
-        @inline(__always) func clampY(_ y: Int) -> Int { min(max(y, 0), height - 1) }
-        // Columns whose four samples lie inside the image: x + ox >= 0 and x + ox + 1 <= width - 1.
-        let xin0 = min(max(0, -ox), width), xin1 = max(xin0, min(width, width - 1 - ox))
         for y in 0 ..< height {
-            let r0 = src + clampY(y + oy) * width, r1 = src + clampY(y + oy + 1) * width
-            let d = dst + y * width
+            k.row(src + k.sourceRow(y) * width, src + k.sourceRow(y + 1) * width, into: dst + y * width)
+        }
+    }
+
+    /// The same shift done in place, with `row` (at least `width` values) as the only workspace. Output row y
+    /// reads source rows y + oy and y + oy + 1 (clamped), oy = floor(-dy): for oy >= 0 they are y or below
+    /// it, so the rows are written top to bottom, for oy < 0 bottom to top; a source row is then never one
+    /// already overwritten, except row y itself, which is copied to `row` first. Same values as `shift`.
+    public static func shiftInPlace(_ image: UnsafeMutableBufferPointer<Float>, width: Int, height: Int,
+                                    dx: Float, dy: Float, row: UnsafeMutableBufferPointer<Float>) {
+        precondition(image.count >= width * height && row.count >= width)
+        let k = Kernel(width: width, height: height, dx: dx, dy: dy)
+        let img = image.baseAddress!, saved = row.baseAddress!
+        func shiftRow(_ y: Int) {
+            let i0 = k.sourceRow(y), i1 = k.sourceRow(y + 1)
+            let d = img + y * width
+            if i0 == y || i1 == y { saved.update(from: d, count: width) }
+            k.row(i0 == y ? UnsafePointer(saved) : UnsafePointer(img + i0 * width),
+                  i1 == y ? UnsafePointer(saved) : UnsafePointer(img + i1 * width), into: d)
+        }
+        if k.oy >= 0 {
+            for y in 0 ..< height { shiftRow(y) }
+        } else {
+            for y in (0 ..< height).reversed() { shiftRow(y) }
+        }
+    }
+
+    /// Weights and integer offsets of one shift; `row` computes one output row from its two source rows.
+    struct Kernel {
+        let width: Int, height: Int
+        let ox: Int, oy: Int
+        let w00: Float, w10: Float, w01: Float, w11: Float
+        /// Columns whose four samples lie inside the image: x + ox >= 0 and x + ox + 1 <= width - 1.
+        let xin0: Int, xin1: Int
+
+        init(width: Int, height: Int, dx: Float, dy: Float) {
+            let sx = -dx, sy = -dy // sample offset
+            let fx = sx.rounded(.down), fy = sy.rounded(.down)
+            let tx = sx - fx, ty = sy - fy
+            self.width = width; self.height = height
+            ox = Int(fx); oy = Int(fy)
+            w00 = (1 - tx) * (1 - ty); w10 = tx * (1 - ty); w01 = (1 - tx) * ty; w11 = tx * ty
+            xin0 = min(max(0, -ox), width); xin1 = max(xin0, min(width, width - 1 - ox))
+        }
+
+        /// The clamped source row sampled by output row `y` (pass `y + 1` for the second of the two).
+        @inline(__always) func sourceRow(_ y: Int) -> Int { min(max(y + oy, 0), height - 1) }
+
+        @inline(__always) func row(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>) {
+            @inline(__always) func clampX(_ x: Int) -> Int { min(max(x, 0), width - 1) }
             for x in 0 ..< xin0 {
                 let a = clampX(x + ox), b = clampX(x + ox + 1)
                 d[x] = w00 * r0[a] + w10 * r0[b] + w01 * r1[a] + w11 * r1[b]

@@ -31,7 +31,7 @@ public final class RegistrationPipeline {
         self.darkFields = darkFields
         self.registrar = try PatternRegistrar(parameters: parameters, shape: working, distortion: distortion)
         binScratch = [Float](repeating: 0, count: inputShape.pixelCount)
-        centringScratch = [Float](repeating: 0, count: working.pixelCount)
+        centringScratch = [Float](repeating: 0, count: working.columns) // one row: centring shifts in place
     }
 
     public var binningFactor: Int { parameters.binning ? parameters.binningFactor : 1 }
@@ -64,50 +64,45 @@ public final class RegistrationPipeline {
         return invalid
     }
 
-    /// Stages 1 and 2 for one batch, using `input` (`count` input patterns) as workspace: without binning the
-    /// patterns are sanitised and masked in place, the centring passes measure the shifts on them, and each
-    /// pattern is shifted straight into `output` (one pass over the pixels instead of four copies). With
-    /// binning, `prepare` then `centre`. Returns the number of non-finite input values. `inputIsFinite`: the
-    /// values cannot be NaN or infinite (converted from an integer type), so the sanitising scan is skipped.
+    /// Stages 1 and 2 for one batch of `count` patterns (a scan row: the centring batch), prepared into
+    /// `output` (`count` working patterns) with no other copy of the batch. `read(range, buffer)` fills
+    /// `buffer` with the input patterns `range` (offsets in the batch) as floats. Without binning they are
+    /// read straight into `output` and sanitised and masked there; with binning they pass through `staging`
+    /// (a whole number of input patterns, at least one) a few at a time. The centring then shifts each
+    /// pattern in place. Returns the number of non-finite input values. `inputIsFinite`: the values cannot
+    /// be NaN or infinite (converted from an integer type), so the sanitising scan is skipped.
     @discardableResult
-    public func prepareAndCentre(_ input: UnsafeMutableBufferPointer<Float>, count: Int,
-                                 into output: UnsafeMutableBufferPointer<Float>, inputIsFinite: Bool = false) -> Int {
-        guard binningFactor == 1 else {
-            let invalid = prepare(UnsafeBufferPointer(input), count: count, into: output)
-            if parameters.centring { centre(output, count: count) }
-            return invalid
-        }
-        let n = inputShape.pixelCount
-        precondition(input.count >= count * n && output.count >= count * n)
+    public func prepareBatch(count: Int, into output: UnsafeMutableBufferPointer<Float>,
+                             staging: UnsafeMutableBufferPointer<Float>, inputIsFinite: Bool = false,
+                             read: (Range<Int>, UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows -> Int {
+        let ni = inputShape.pixelCount, nw = workingShape.pixelCount
+        precondition(output.count >= count * nw)
         var invalid = 0
-        for k in 0 ..< count where !inputIsFinite || mask != nil {
-            let pattern = UnsafeMutableBufferPointer(rebasing: input[k * n ..< (k + 1) * n])
-            let bad = inputIsFinite ? 0 : PatternRegistrar.valueRange(UnsafePointer(pattern.baseAddress!), count: n).invalid
-            if bad > 0 {
-                invalid += bad
-                _ = PatternRegistrar.sanitise(UnsafePointer(pattern.baseAddress!), into: pattern.baseAddress!, count: n)
+        if binningFactor == 1 {
+            try read(0 ..< count, UnsafeMutableBufferPointer(rebasing: output[0 ..< count * ni]))
+            for k in 0 ..< count where !inputIsFinite || mask != nil {
+                let pattern = UnsafeMutableBufferPointer(rebasing: output[k * ni ..< (k + 1) * ni])
+                let bad = inputIsFinite ? 0 : PatternRegistrar.valueRange(UnsafePointer(pattern.baseAddress!), count: ni).invalid
+                if bad > 0 {
+                    invalid += bad
+                    _ = PatternRegistrar.sanitise(UnsafePointer(pattern.baseAddress!), into: pattern.baseAddress!, count: ni)
+                }
+                mask?.apply(to: pattern)
             }
-            mask?.apply(to: pattern)
-        }
-        let w = workingShape.columns, h = workingShape.rows
-        guard parameters.centring else {
-            output.baseAddress!.update(from: input.baseAddress!, count: count * n)
-            return invalid
-        }
-        let p = parameters
-        let result = DirectBeamCentring.shifts(UnsafeBufferPointer(input), count: count, width: w, height: h,
-                                               initialRadius: p.centringInitialRadius, minimumRadius: p.centringMinimumRadius,
-                                               maxPasses: p.centringMaxPasses, tolerance: p.centringTolerance)
-        for k in 0 ..< count {
-            let src = UnsafeBufferPointer(rebasing: input[k * n ..< (k + 1) * n])
-            let dst = UnsafeMutableBufferPointer(rebasing: output[k * n ..< (k + 1) * n])
-            let s = result.shifts[k]
-            if s.dx != 0 || s.dy != 0 {
-                BilinearShift.shift(src, width: w, height: h, dx: s.dx, dy: s.dy, into: dst)
-            } else {
-                dst.baseAddress!.update(from: src.baseAddress!, count: n)
+        } else {
+            let group = staging.count / ni
+            precondition(group >= 1, "the staging buffer holds no input pattern")
+            var k = 0
+            while k < count {
+                let g = min(group, count - k)
+                let part = UnsafeMutableBufferPointer(rebasing: staging[0 ..< g * ni])
+                try read(k ..< k + g, part)
+                invalid += prepare(UnsafeBufferPointer(part), count: g,
+                                   into: UnsafeMutableBufferPointer(rebasing: output[k * nw ..< (k + g) * nw]))
+                k += g
             }
         }
+        if parameters.centring { centre(output, count: count) }
         return invalid
     }
 

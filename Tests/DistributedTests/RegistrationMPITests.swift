@@ -4,7 +4,7 @@ import Registration
 import STEMCore
 import Testing
 
-/// `stemrun register` under mpirun with 1, 2 and 3 ranks: the halo-row exchange makes the spot table, its
+/// `stemrun register` under mpirun with 1 to 4 ranks: the halo-row exchange makes the spot table, its
 /// index, the maps and the reconstructions identical to the one-rank run.
 @Suite(.serialized) struct RegistrationMPITests {
     static let spotColumns = ["scan_index", "scan_x", "scan_y", "x", "y", "intensity", "pseudo_prominence", "noise", "threshold"]
@@ -32,12 +32,14 @@ import Testing
         return out
     }
 
-    @Test func sameResultsForOneTwoThreeRanks() throws {
+    /// 5 scan rows: blocks of 5; 3 + 2; 2 + 2 + 1; 2 + 1 + 1 + 1 (one-row blocks with a halo on both sides,
+    /// ranks sweeping down and up).
+    @Test func sameResultsForOneToFourRanks() throws {
         let dir = StemrunProcess.temporaryFolder("stemrun-register")
-        let input = try simulate(dir, scan: "7x5")
+        let input = try simulate(dir, scan: "5x7")
         var reference: [String: [Double]]?
         var referenceCSV = ""
-        for ranks in [1, 2, 3] {
+        for ranks in [1, 2, 3, 4] {
             let out = dir + "/r\(ranks).h5", csv = dir + "/r\(ranks).csv"
             let r = try StemrunProcess.run(["register", input, "-o", out, "--csv", csv, "--png-dir", dir + "/png\(ranks)",
                                             "--find-bad-pixels", "--dark-field", "10,0,30", "--chunk-mb", "1"], ranks: ranks)

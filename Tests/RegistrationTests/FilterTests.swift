@@ -36,6 +36,31 @@ import Registration
         #expect(out[3 * w + 4] == ramp[2 * w + 2])
     }
 
+    /// The in-place shift (one row of workspace) gives the values of the out-of-place one, bit for bit, for
+    /// shifts up, down, sideways, integer, sub-pixel and beyond the image (every row clamped).
+    @Test func bilinearShiftInPlaceEqualsShift() {
+        let w = 13, h = 9
+        var state: UInt32 = 12345
+        let image: [Float] = (0 ..< w * h).map { _ in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return Float(state >> 8) / Float(1 << 24) * 100
+        }
+        let shifts: [(Float, Float)] = [(0, 0), (0.3, 0), (0, 0.7), (-0.4, -1.6), (2.25, 3.5), (-3, 2), (1, -1),
+                                        (0.5, -0.5), (-7.2, 4.1), (20, -15), (-0.01, 0.01), (5, 0), (0, -8.9)]
+        var row = [Float](repeating: 0, count: w)
+        for (dx, dy) in shifts {
+            var expected = [Float](repeating: 0, count: w * h)
+            image.withUnsafeBufferPointer { s in expected.withUnsafeMutableBufferPointer {
+                BilinearShift.shift(s, width: w, height: h, dx: dx, dy: dy, into: $0)
+            } }
+            var inPlace = image
+            inPlace.withUnsafeMutableBufferPointer { img in row.withUnsafeMutableBufferPointer {
+                BilinearShift.shiftInPlace(img, width: w, height: h, dx: dx, dy: dy, row: $0)
+            } }
+            #expect(inPlace == expected, "shift (\(dx), \(dy))")
+        }
+    }
+
     @Test func gaussianBlurPreservesConstantsAndMass() {
         let g = GaussianBlur(sigma: 2)
         #expect(abs(g.weights[0] + 2 * g.weights.dropFirst().reduce(0, +) - 1) < 1e-6)

@@ -34,10 +34,10 @@ public protocol Communicator: AnyObject {
     func allgatherv<T: CommunicatorScalar>(_ values: [T]) -> [T]
     /// Concatenation in rank order on `root`; nil on the other ranks.
     func gatherv<T: CommunicatorScalar>(_ values: [T], root: Int) -> [T]?
-    /// Sends `values` to `destination` while receiving `receiveCount` values from `source` (nil = no
-    /// partner); the deadlock-free exchange used for halo rows.
-    func sendReceive<T: CommunicatorScalar>(_ values: [T], to destination: Int?, receiveCount: Int,
-                                            from source: Int?) -> [T]
+    /// Sends `values` to `destination` while receiving `receive.count` values from `source` into `receive`
+    /// (nil = no partner); the deadlock-free exchange used for halo rows, without a copy of either row.
+    func sendReceive<T: CommunicatorScalar>(_ values: UnsafeBufferPointer<T>, to destination: Int?,
+                                            into receive: UnsafeMutableBufferPointer<T>, from source: Int?)
     /// Splits into sub-communicators: ranks with the same `color` form one, ordered by `key`.
     func split(color: Int, key: Int) -> Communicator
     /// Ends every rank of the job with a message and a non-zero status.

@@ -137,21 +137,15 @@ public final class MPICommunicator: Communicator {
         return rank == root ? Array(out.prefix(total)) : nil
     }
 
-    public func sendReceive<T: CommunicatorScalar>(_ values: [T], to destination: Int?, receiveCount: Int,
-                                                   from source: Int?) -> [T] {
-        var out = [T](repeating: .zero, count: source == nil ? 0 : receiveCount)
+    public func sendReceive<T: CommunicatorScalar>(_ values: UnsafeBufferPointer<T>, to destination: Int?,
+                                                   into receive: UnsafeMutableBufferPointer<T>, from source: Int?) {
         let dest = destination.map { Int32($0) } ?? shim_proc_null()
         let src = source.map { Int32($0) } ?? shim_proc_null()
         let sendCount = destination == nil ? 0 : Int32(values.count)
-        let recvCount = source == nil ? 0 : Int32(receiveCount)
-        values.withUnsafeBufferPointer { s in
-            out.withUnsafeMutableBufferPointer { r in
-                check(MPI_Sendrecv(s.baseAddress, sendCount, datatype(T.self), dest, 17,
-                                   r.baseAddress, recvCount, datatype(T.self), src, 17, handle,
-                                   shim_status_ignore()), "MPI_Sendrecv")
-            }
-        }
-        return out
+        let recvCount = source == nil ? 0 : Int32(receive.count)
+        check(MPI_Sendrecv(values.baseAddress, sendCount, datatype(T.self), dest, 17,
+                           receive.baseAddress, recvCount, datatype(T.self), src, 17, handle,
+                           shim_status_ignore()), "MPI_Sendrecv")
     }
 
     public func split(color: Int, key: Int) -> Communicator {

@@ -5,13 +5,14 @@ import Registration
 import STEMCore
 
 /// `stemrun register`: registration and reconstruction of every pattern (methods notes, section 1; kernels
-/// in the Registration target). Each rank owns a contiguous block of scan *rows*, streams it in bounded chunks
-/// of rows, exchanges one prepared (binned, masked, centred) scan row with each neighbouring rank for the
+/// in the Registration target). Each rank owns a contiguous block of scan *rows*, streams it row by row,
+/// exchanges one prepared (binned, masked, centred) scan row with each neighbouring rank for the
 /// 3 x 3 real-space mean, registers every pattern, writes its reconstructed patterns as it goes, and at the
 /// end all ranks write the spot table, its index, the maps and the calibration into one HDF5 file.
 ///
-/// Memory per rank: one chunk of input rows, three prepared rows (above, current, below), one averaged row
-/// and its reconstruction, plus the spot table of the rank's positions.
+/// Memory per rank: the prepared rows (a ring of three: above, current, below; one halo row), with binning a
+/// staging buffer of a few input patterns, one pattern's images and reconstruction, plus the spot table of the
+/// rank's positions.
 public enum RegistrationJob {
     public struct Options: Sendable {
         public var parameters: RegistrationParameters
@@ -113,45 +114,57 @@ public enum RegistrationJob {
         }
         sparseOK = comm.allreduce(sparseOK ? 1 : 0, .min) == 1
 
-        // Halo rows: the prepared row just above and just below this rank's block.
+        // Sweep direction: even ranks go down their block, odd ranks up, so that at every boundary between two
+        // ranks both start there (the rows are exchanged before the pass) or both end there (after it), and a
+        // rank's own boundary row is always one it holds in its ring anyway; none is prepared ahead or kept.
         let hasRows = !myRows.isEmpty
+        let downward = comm.rank % 2 == 0
+        let order: [Int] = downward ? Array(myRows) : myRows.reversed()
+        let needHalo = p.scanMean
         let upperHasRows = comm.rank > 0 && hasRows
-        let lowerHasRows = comm.rank + 1 < comm.size && !rowParts.range(of: comm.rank + 1).isEmpty
-        let rowIn = scan.columns * inputShape.pixelCount
-        let chunkRows = max(1, options.chunkBudgetBytes / max(1, rowIn * 4))
-        // Input chunk (also used to read the first and last rows for the exchange).
-        let raw = UnsafeMutableBufferPointer<Float>.allocate(capacity: hasRows ? min(chunkRows, myRows.count) * rowIn : 0)
-        defer { raw.deallocate() }
-        var invalidInput = 0 // non-finite input values, replaced by zero in `prepare`
-        /// Prepares (sanitise, mask, bin) and centres one scan row read into `src` (used as workspace).
-        func prepare(_ src: UnsafeMutableBufferPointer<Float>, into d: UnsafeMutableBufferPointer<Float>) {
-            invalidInput += pipeline.prepareAndCentre(src, count: scan.columns, into: d,
-                                                      inputIsFinite: !source.elementType.isFloatingPoint)
+        let lowerHasRows = comm.rank + 1 < comm.size && !rowParts.range(of: comm.rank + 1).isEmpty && hasRows
+        let receivesAbove = needHalo && upperHasRows, receivesBelow = needHalo && lowerHasRows
+        // Prepared rows, in one allocation (no other copy of a scan row is held): a ring of three slots for the
+        // rows the 3 x 3 mean reads (row k in slot k mod 3; fewer for blocks of one or two rows), then the
+        // halo rows received from the ranks above and below. The halo received at the start is read only by
+        // the first row, so the one received at the end reuses its slot, except in a block of one row.
+        let ringSlots = min(3, myRows.count)
+        let aboveSlot = ringSlots
+        let belowSlot = ringSlots + (receivesAbove && receivesBelow && myRows.count == 1 ? 1 : 0)
+        let haloSlots = receivesAbove || receivesBelow ? belowSlot - ringSlots + 1 : 0
+        let rowStore = UnsafeMutableBufferPointer<Float>.allocate(capacity: (ringSlots + haloSlots) * rowValues)
+        defer { rowStore.deallocate() }
+        func slot(_ i: Int) -> UnsafeMutableBufferPointer<Float> {
+            UnsafeMutableBufferPointer(rebasing: rowStore[i * rowValues ..< (i + 1) * rowValues])
         }
-        func prepareRow(_ r: Int, into dst: inout [Float]) throws {
-            let part = UnsafeMutableBufferPointer(rebasing: raw[0 ..< rowIn])
-            try source.read(positions: r * scan.columns ..< (r + 1) * scan.columns, into: part)
-            dst.withUnsafeMutableBufferPointer { prepare(part, into: $0) }
+        func slot(ofRow k: Int) -> UnsafeMutableBufferPointer<Float> {
+            slot(ringSlots == 3 ? k % 3 : k - myRows.lowerBound)
         }
-        var firstRow = [Float](repeating: 0, count: hasRows ? rowValues : 0)
-        var lastRow = [Float]()
-        try comm.collectively {
-            if hasRows {
-                try prepareRow(myRows.lowerBound, into: &firstRow)
-                if myRows.count > 1 {
-                    lastRow = [Float](repeating: 0, count: rowValues)
-                    try prepareRow(myRows.upperBound - 1, into: &lastRow)
-                }
+        // Input staging for binned patterns (whole patterns, about the chunk budget); unbinned patterns are
+        // read straight into their slot.
+        let inputPattern = inputShape.pixelCount
+        let stagingPatterns = pipeline.binningFactor > 1 && hasRows
+            ? min(scan.columns, max(1, options.chunkBudgetBytes / max(1, inputPattern * 4))) : 0
+        let staging = UnsafeMutableBufferPointer<Float>.allocate(capacity: stagingPatterns * inputPattern)
+        defer { staging.deallocate() }
+        var invalidInput = 0 // non-finite input values, replaced by zero in `prepareBatch`
+        /// Reads, prepares (sanitise, mask, bin) and centres scan row `r` into its slot.
+        func prepareRow(_ r: Int) throws {
+            let first = r * scan.columns
+            invalidInput += try pipeline.prepareBatch(count: scan.columns, into: slot(ofRow: r), staging: staging,
+                                                      inputIsFinite: !source.elementType.isFloatingPoint) { range, buffer in
+                try source.read(positions: first + range.lowerBound ..< first + range.upperBound, into: buffer)
             }
         }
-        if myRows.count <= 1 { lastRow = firstRow } // shares the storage, never written again
-        let needHalo = p.scanMean
-        // Upward: my first row goes to the rank above; I receive the first row of the rank below.
-        let haloBelow = comm.sendReceive(needHalo ? firstRow : [], to: needHalo && upperHasRows ? comm.rank - 1 : nil,
-                                         receiveCount: rowValues, from: needHalo && lowerHasRows && hasRows ? comm.rank + 1 : nil)
-        // Downward: my last row goes to the rank below; I receive the last row of the rank above.
-        let haloAbove = comm.sendReceive(needHalo ? lastRow : [], to: needHalo && lowerHasRows && hasRows ? comm.rank + 1 : nil,
-                                         receiveCount: rowValues, from: needHalo && upperHasRows ? comm.rank - 1 : nil)
+        /// Sends this block's boundary row on one side to the neighbour there and receives its boundary row
+        /// (the halo) in exchange.
+        func exchange(above: Bool) {
+            let partner = above ? (upperHasRows ? comm.rank - 1 : nil) : (lowerHasRows ? comm.rank + 1 : nil)
+            guard needHalo, let partner else { return }
+            let mine = above ? myRows.lowerBound : myRows.upperBound - 1
+            comm.sendReceive(UnsafeBufferPointer(slot(ofRow: mine)), to: partner,
+                             into: slot(above ? aboveSlot : belowSlot), from: partner)
+        }
 
         // Streaming pass.
         var spots = [Spot]()
@@ -170,6 +183,8 @@ public enum RegistrationJob {
         let registrar = pipeline.registrar
         registrar.clearsReconstruction = !sparseOK
         var bands: [Range<Int>] = []
+        var rowSpots = [Range<Int>](repeating: 0 ..< 0, count: myRows.count) // spots of each row of the block
+        var rowsDone = 0
 
         // The 3 x 3 mean is fused into the registration of each pattern: the registrar averages the (up to)
         // three column sums of the prepared rows row by row (`ScanNeighbourMean.RowSweep`).
@@ -177,6 +192,8 @@ public enum RegistrationJob {
         func processRow(_ r: Int, _ cur: UnsafePointer<Float>, above: UnsafePointer<Float>?,
                         below: UnsafePointer<Float>?) throws {
             if p.scanMean { sweep.begin(above: above, current: cur, below: below) }
+            let rowStart = spots.count
+            defer { rowSpots[r - myRows.lowerBound] = rowStart ..< spots.count }
             for c in 0 ..< scan.columns {
                 let k = (r - myRows.lowerBound) * scan.columns + c
                 let slot = sparseOK ? 0 : c
@@ -216,54 +233,41 @@ public enum RegistrationJob {
             if let ds = reconstruction, !sparseOK {
                 try ds.write(scanRange: r * scan.columns ..< (r + 1) * scan.columns, scanDims: 2, from: UnsafeBufferPointer(canvas))
             }
-            progress.update((r + 1 - myRows.lowerBound) * scan.columns, bytes: (r + 1 - myRows.lowerBound) * scan.columns * source.bytesPerPattern)
+            rowsDone += 1
+            progress.update(rowsDone * scan.columns, bytes: rowsDone * scan.columns * source.bytesPerPattern)
         }
 
-        // Prepared rows: the first and last of the block (prepared for the exchange), the halos, and a ring of
-        // three buffers for the rows between (row k in slot k mod 3: rows k-1, k, k+1 are in distinct slots).
-        let ring = UnsafeMutableBufferPointer<Float>.allocate(capacity: myRows.count > 2 ? 3 * rowValues : 0)
-        defer { ring.deallocate() }
         let streamStart = Date()
-        try firstRow.withUnsafeBufferPointer { first in
-        try lastRow.withUnsafeBufferPointer { last in
-        try haloAbove.withUnsafeBufferPointer { hAbove in
-        try haloBelow.withUnsafeBufferPointer { hBelow in
-            func prepared(_ k: Int) -> UnsafePointer<Float>? {
-                if k < myRows.lowerBound { return hAbove.isEmpty ? nil : hAbove.baseAddress }
-                if k >= myRows.upperBound { return hBelow.isEmpty ? nil : hBelow.baseAddress }
-                if k == myRows.lowerBound { return first.baseAddress }
-                if k == myRows.upperBound - 1 { return last.baseAddress }
-                return UnsafePointer(ring.baseAddress! + (k % 3) * rowValues)
+        func prepared(_ k: Int) -> UnsafePointer<Float>? {
+            if k < myRows.lowerBound { return receivesAbove ? UnsafePointer(slot(aboveSlot).baseAddress) : nil }
+            if k >= myRows.upperBound { return receivesBelow ? UnsafePointer(slot(belowSlot).baseAddress) : nil }
+            return UnsafePointer(slot(ofRow: k).baseAddress)
+        }
+        func process(_ k: Int) throws {
+            try processRow(k, prepared(k)!, above: p.scanMean ? prepared(k - 1) : nil,
+                           below: p.scanMean ? prepared(k + 1) : nil)
+        }
+        // Every rank takes part in each step (an error on one rank ends all of them at the step's end, never
+        // inside an exchange): the first row of the sweep, the exchange on that side, the other rows (row
+        // order[i] prepared into the slot of order[i - 3], whose last reader order[i - 2] is done, before
+        // order[i - 1] is registered), the exchange on the far side, and the last row.
+        try comm.collectively { if hasRows { try prepareRow(order[0]) } }
+        exchange(above: downward)
+        try comm.collectively {
+            for i in order.indices.dropFirst() {
+                try prepareRow(order[i])
+                try process(order[i - 1])
             }
-            func process(_ k: Int) throws {
-                try processRow(k, prepared(k)!, above: p.scanMean ? prepared(k - 1) : nil,
-                               below: p.scanMean ? prepared(k + 1) : nil)
-            }
-            try comm.collectively {
-                guard hasRows else { return }
-                var chunkStart = myRows.lowerBound
-                while chunkStart < myRows.upperBound {
-                    let chunkEnd = min(myRows.upperBound, chunkStart + chunkRows)
-                    // Rows other than the first and last (prepared already) are read and prepared here.
-                    let innerStart = max(chunkStart, myRows.lowerBound + 1)
-                    let inner = innerStart ..< max(innerStart, min(chunkEnd, myRows.upperBound - 1))
-                    if !inner.isEmpty {
-                        try source.read(positions: inner.lowerBound * scan.columns ..< inner.upperBound * scan.columns,
-                                        into: UnsafeMutableBufferPointer(rebasing: raw[0 ..< inner.count * rowIn]))
-                    }
-                    for r in chunkStart ..< chunkEnd {
-                        if inner.contains(r) {
-                            let off = (r - inner.lowerBound) * rowIn
-                            prepare(UnsafeMutableBufferPointer(rebasing: raw[off ..< off + rowIn]),
-                                    into: UnsafeMutableBufferPointer(rebasing: ring[(r % 3) * rowValues ..< (r % 3 + 1) * rowValues]))
-                        }
-                        if r > myRows.lowerBound { try process(r - 1) }
-                    }
-                    chunkStart = chunkEnd
-                }
-                try process(myRows.upperBound - 1)
-            }
-        }}}}
+        }
+        exchange(above: !downward)
+        try comm.collectively { if hasRows { try process(order[order.count - 1]) } }
+        // The spot table in scan order (an upward sweep appended the rows last to first).
+        if !downward && myRows.count > 1 {
+            var ordered = [Spot]()
+            ordered.reserveCapacity(spots.count)
+            for r in myRows { ordered += spots[rowSpots[r - myRows.lowerBound]] }
+            spots = ordered
+        }
         let streamSeconds = comm.allreduce(Date().timeIntervalSince(streamStart), .max)
         reconstruction = nil // every HDF5 object must be released before the file is committed
 

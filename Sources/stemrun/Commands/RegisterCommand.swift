@@ -107,7 +107,7 @@ struct RegisterCommand: ParsableCommand {
     var ellipseRing: String?
     @Option(help: "Apply a known distortion CX,CY,A,B,ANGLE (px, px, px, px, radians). (default: none)")
     var ellipse: String?
-    @Option(help: "Memory per rank for one chunk of input rows, in MiB. (default: 16)")
+    @Option(help: "Memory per rank for staging input patterns before binning, in MiB (unbinned patterns are read straight into their prepared row). (default: 16)")
     var chunkMb: Int?
 
     static let configKeys: Set<String> = [
