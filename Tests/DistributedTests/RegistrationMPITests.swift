@@ -69,6 +69,27 @@ import Testing
         }
     }
 
+    /// An input that breaks in the middle of a rank's block (an image sequence with one file cut short, read
+    /// after the rank has written reconstructions): every rank stops with the error naming the file and the
+    /// exit status 1 (not killed by the timeout: no rank hangs closing the output), and no output, complete or
+    /// partial, is left.
+    @Test func readErrorInsideABlockEndsEveryRank() throws {
+        let dir = StemrunProcess.temporaryFolder("stemrun-register-bad")
+        let input = try simulate(dir, scan: "5x7")
+        let frames = dir + "/frames"
+        let e = try StemrunProcess.run(["export", input, "--to", "bmp", "--output", frames], ranks: 1)
+        #expect(e.status == 0, "export: \(e.stderr)")
+        // Pattern 8 is in scan row 1: inside rank 0's block (rows 0-2 on 2 ranks, 0-1 on 3), read after row 0.
+        let bad = URL(fileURLWithPath: frames + "/pattern_08.bmp")
+        try Data(contentsOf: bad).prefix(1000).write(to: bad)
+        for ranks in [1, 2, 3] {
+            let out = dir + "/r\(ranks).h5"
+            let r = try StemrunProcess.run(["register", frames, "--scan-shape", "5x7", "-o", out], ranks: ranks, timeout: 60)
+            #expect(r.status == 1 && r.stderr.contains("pattern_08.bmp"), "\(ranks) ranks: status \(r.status), \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".partial"))
+        }
+    }
+
     /// A one-row scan on more ranks than rows, and a TOML configuration (max-spots) with the command line
     /// winning over it; an unknown key in the configuration is an error naming it.
     @Test func oneRowScanAndConfiguration() throws {

@@ -23,7 +23,8 @@ public struct Provenance: Sendable {
 /// An HDF5 output written collectively by every rank of a communicator, with the discipline every
 /// command follows: the file is written under `NAME.partial`, renamed to its final name only by `commit()`,
 /// which also sets the root attribute `complete = 1` and the provenance (version, command line, parameters,
-/// input path, bytes and checksum, rank count, start and end time). A failed run leaves at most a
+/// input path, bytes and checksum, rank count, start and end time). A run that fails with an error removes
+/// the partial file (`abandon`, from a `defer` after the file's creation); a killed one leaves at most a
 /// `.partial` file, never a file that looks complete.
 public final class OutputFile {
     public static let stemrunVersion = "0.1.0"
@@ -100,6 +101,17 @@ public final class OutputFile {
         }
         try root.setAttribute("complete", Int32(complete ? 1 : 0))
         try root.setAttribute("stemrun_output", provenance.command)
+    }
+
+    /// Gives up a file that will not be completed (collective; a no-op after `commit`): closes it on every
+    /// rank and removes the partial file. Every dataset and group opened from `root` must have been released
+    /// before: a file opened through MPI-IO cannot be closed later and rank by rank (HDF5 would close it at
+    /// MPI_Finalize, each rank flushing different metadata, and the mismatched collectives hang).
+    public func abandon() {
+        guard let f = file else { return }
+        try? f.close()
+        file = nil
+        if comm.isRoot { unlink(partialPath) }
     }
 
     /// Marks the file complete, closes it on every rank and renames it to its final name (collective).

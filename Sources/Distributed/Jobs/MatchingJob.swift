@@ -123,6 +123,7 @@ public enum MatchingJob {
         let topN = p.matching.topN
         let output = try OutputFile(path: outputPath, comm: comm, provenance: prov,
                                     estimatedBytes: scan.count * (64 + topN * 48))
+        defer { output.abandon() } // on an error: closed on every rank and removed; no-op after commit
         let maps = ResultArrays(results, topN: topN, phases: library.phases)
         try write(maps, output: output, scan: scan, range: range, library: library, parameters: p)
         try renderAndExport(maps, output: output, scan: scan, range: range, library: library, pngFolder: pngFolder,

@@ -96,6 +96,7 @@ public enum NMFJob {
         }
         let output = try OutputFile(path: outputPath, comm: comm, provenance: provenance,
                                     estimatedBytes: results.count * (scan.count * 64 + 8 * detector.pixelCount * 40))
+        defer { output.abandon() } // on an error: closed on every rank and removed; no-op after commit
         try NMFJobOutput.write(results, output: output, scan: scan, detector: detector, pngFolder: pngFolder)
         try output.commit()
         return Summary(variants: results, seconds: comm.allreduce(Date().timeIntervalSince(start), .max),

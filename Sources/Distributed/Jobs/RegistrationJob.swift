@@ -113,6 +113,9 @@ public enum RegistrationJob {
             return ds
         }
         sparseOK = comm.allreduce(sparseOK ? 1 : 0, .min) == 1
+        // On an error (thrown on every rank together, out of a `collectively`) the dataset is released and the
+        // file closed on every rank and removed here, in that order; after `commit` this does nothing.
+        defer { reconstruction = nil; output.abandon() }
 
         // Sweep direction: even ranks go down their block, odd ranks up, so that at every boundary between two
         // ranks both start there (the rows are exchanged before the pass) or both end there (after it), and a

@@ -34,6 +34,7 @@ public enum SimulateJob {
         let range = ScanPartition(total: scan.count, parts: comm.size).range(of: comm.rank)
         let bytes = scan.count * det.pixelCount * options.elementType.byteSize
         let output = try OutputFile(path: outputPath, comm: comm, provenance: provenance, estimatedBytes: bytes + bytes / 10)
+        defer { output.abandon() } // on an error: closed on every rank and removed; no-op after commit
         var raw: RawFrameWriter?
         if let r = options.rawOutput {
             raw = try RawFrameWriter(path: r, frameBytes: det.pixelCount * options.elementType.byteSize,

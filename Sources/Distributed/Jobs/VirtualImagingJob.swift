@@ -118,6 +118,7 @@ public enum VirtualImagingJob {
                             ("annular_inner", "\(vd.annularInner)"), ("annular_outer", "\(vd.annularOuter)")]
         let output = try OutputFile(path: outputPath, comm: comm, provenance: prov,
                                     estimatedBytes: 3 * scan.count * 4 + 2 * det.pixelCount * 4)
+        defer { output.abandon() } // on an error: closed on every rank and removed; no-op after commit
         try writeResults(output: output, scan: scan, range: range, detector: det, vd: vd,
                          maps: [("bright_field", bf), ("annular_dark_field", adf), ("total_intensity", total)],
                          mean: mean, maxPattern: maxPattern, pngFolder: pngFolder)

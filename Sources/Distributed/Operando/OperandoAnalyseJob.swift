@@ -175,6 +175,7 @@ public enum OperandoAnalyseJob {
             prov.parameters.append(("\(s.name)_radial_axis", "\(setup.1.unit.rawValue) \(setup.1.lower) ... \(setup.1.upper), \(setup.1.count) bins"))
         }
         let output = try OutputFile(path: outputPath, comm: comm, provenance: prov)
+        defer { output.abandon() } // on an error: closed on every rank and removed; no-op after commit
         let writer = ScanMapWriter(output: output, scan: scan, range: range)
         var results: [LocalResult] = []
         for (s, setup) in zip(all, setups) {

@@ -77,6 +77,7 @@ public enum OperandoIntegrateJob {
                             ("geometry", ai.geometry.description)]
         let output = try OutputFile(path: outputPath, comm: comm, provenance: prov,
                                     estimatedBytes: source.steps * scan.count * ai.axis.count * 4)
+        defer { output.abandon() } // on an error: closed on every rank and removed; no-op after commit
         var kernel = 0.0, kernelCPU = 0.0
         do {  // the dataset must be closed before commit
             let ds = try TimeSeriesDataset(

@@ -43,6 +43,7 @@ public enum OperandoSimulateJob {
             var prov = Provenance(command: "operando simulate")
             prov.parameters = [("rate", name), ("seed", "\(p.seed)"), ("scan", "\(scan)"), ("steps", "\(p.steps)")]
             let output = try OutputFile(path: folder + "/\(name).h5", comm: comm, provenance: prov)
+            defer { output.abandon() } // on an error: closed on every rank and removed; no-op after commit
             let crate = rate == .fast ? p.fastCRate : p.slowCRate
             if let g = parameters.geometry {
                 let ds = try TimeSeriesDataset(
@@ -77,6 +78,7 @@ public enum OperandoSimulateJob {
         var prov = Provenance(command: "operando simulate")
         prov.parameters = [("seed", "\(p.seed)")]
         let truthFile = try OutputFile(path: folder + "/truth.h5", comm: comm, provenance: prov)
+        defer { truthFile.abandon() } // on an error: closed on every rank and removed; no-op after commit
         let writer = ScanMapWriter(output: truthFile, scan: scan, range: range)
         let truth = sim.truth
         try writer.write("truth/particle_id", range.map { sim.particleID[$0] })
