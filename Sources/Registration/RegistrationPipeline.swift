@@ -68,7 +68,8 @@ public final class RegistrationPipeline {
     /// `output` (`count` working patterns) with no other copy of the batch. `read(range, buffer)` fills
     /// `buffer` with the input patterns `range` (offsets in the batch) as floats. Without binning they are
     /// read straight into `output` and sanitised and masked there; with binning they pass through `staging`
-    /// (a whole number of input patterns, at least one) a few at a time. The centring then shifts each
+    /// (a whole number of input patterns, at least one) a few at a time, sanitised and masked there and
+    /// binned into `output`. The centring then shifts each
     /// pattern in place. Returns the number of non-finite input values. `inputIsFinite`: the values cannot
     /// be NaN or infinite (converted from an integer type), so the sanitising scan is skipped.
     @discardableResult
@@ -78,16 +79,17 @@ public final class RegistrationPipeline {
         let ni = inputShape.pixelCount, nw = workingShape.pixelCount
         precondition(output.count >= count * nw)
         var invalid = 0
+        /// Non-finite values to 0 and the mask, in place; returns the number of non-finite values.
+        func sanitiseAndMask(_ pattern: UnsafeMutableBufferPointer<Float>) -> Int {
+            let bad = inputIsFinite ? 0 : PatternRegistrar.valueRange(UnsafePointer(pattern.baseAddress!), count: ni).invalid
+            if bad > 0 { _ = PatternRegistrar.sanitise(UnsafePointer(pattern.baseAddress!), into: pattern.baseAddress!, count: ni) }
+            mask?.apply(to: pattern)
+            return bad
+        }
         if binningFactor == 1 {
             try read(0 ..< count, UnsafeMutableBufferPointer(rebasing: output[0 ..< count * ni]))
             for k in 0 ..< count where !inputIsFinite || mask != nil {
-                let pattern = UnsafeMutableBufferPointer(rebasing: output[k * ni ..< (k + 1) * ni])
-                let bad = inputIsFinite ? 0 : PatternRegistrar.valueRange(UnsafePointer(pattern.baseAddress!), count: ni).invalid
-                if bad > 0 {
-                    invalid += bad
-                    _ = PatternRegistrar.sanitise(UnsafePointer(pattern.baseAddress!), into: pattern.baseAddress!, count: ni)
-                }
-                mask?.apply(to: pattern)
+                invalid += sanitiseAndMask(UnsafeMutableBufferPointer(rebasing: output[k * ni ..< (k + 1) * ni]))
             }
         } else {
             let group = staging.count / ni
@@ -95,10 +97,13 @@ public final class RegistrationPipeline {
             var k = 0
             while k < count {
                 let g = min(group, count - k)
-                let part = UnsafeMutableBufferPointer(rebasing: staging[0 ..< g * ni])
-                try read(k ..< k + g, part)
-                invalid += prepare(UnsafeBufferPointer(part), count: g,
-                                   into: UnsafeMutableBufferPointer(rebasing: output[k * nw ..< (k + g) * nw]))
+                try read(k ..< k + g, UnsafeMutableBufferPointer(rebasing: staging[0 ..< g * ni]))
+                for j in 0 ..< g { // the staging buffer is workspace: sanitised and masked in place, then binned
+                    let pattern = UnsafeMutableBufferPointer(rebasing: staging[j * ni ..< (j + 1) * ni])
+                    invalid += sanitiseAndMask(pattern)
+                    Binning.bin(UnsafeBufferPointer(pattern), shape: inputShape, factor: binningFactor,
+                                into: UnsafeMutableBufferPointer(rebasing: output[(k + j) * nw ..< (k + j + 1) * nw]))
+                }
                 k += g
             }
         }
