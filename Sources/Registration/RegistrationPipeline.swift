@@ -47,11 +47,7 @@ public final class RegistrationPipeline {
         var invalid = 0
         binScratch.withUnsafeMutableBufferPointer { tmp in
             for k in 0 ..< count {
-                let src = input.baseAddress! + k * ni
-                for i in 0 ..< ni {
-                    let v = src[i]
-                    if v.isFinite { tmp[i] = v } else { tmp[i] = 0; invalid += 1 }
-                }
+                invalid += PatternRegistrar.sanitise(input.baseAddress! + k * ni, into: tmp.baseAddress!, count: ni).invalid
                 mask?.apply(to: tmp)
                 let dst = UnsafeMutableBufferPointer(rebasing: output[k * nw ..< (k + 1) * nw])
                 if binningFactor > 1 {
@@ -69,9 +65,9 @@ public final class RegistrationPipeline {
     /// `buffer` with the input patterns `range` (offsets in the batch) as floats. Without binning they are
     /// read straight into `output` and sanitised and masked there; with binning they pass through `staging`
     /// (a whole number of input patterns, at least one) a few at a time, sanitised and masked there and
-    /// binned into `output`. The centring then shifts each
-    /// pattern in place. Returns the number of non-finite input values. `inputIsFinite`: the values cannot
-    /// be NaN or infinite (converted from an integer type), so the sanitising scan is skipped.
+    /// binned into `output`. The centring then shifts each pattern in place. Returns the number of non-finite
+    /// input values. `inputIsFinite`: the values cannot be NaN or infinite (converted from an integer type),
+    /// so the sanitising scan is skipped.
     @discardableResult
     public func prepareBatch(count: Int, into output: UnsafeMutableBufferPointer<Float>,
                              staging: UnsafeMutableBufferPointer<Float>, inputIsFinite: Bool = false,
