@@ -12,21 +12,20 @@ public enum BilinearShift {
         }
     }
 
-    /// The same shift done in place, with `row` (at least `width` values) as the only workspace. Output row y
-    /// reads source rows y + oy and y + oy + 1 (clamped), oy = floor(-dy): for oy >= 0 they are y or below
-    /// it, so the rows are written top to bottom, for oy < 0 bottom to top; a source row is then never one
-    /// already overwritten, except row y itself, which is copied to `row` first. Same values as `shift`.
+    /// The same shift done in place, with no workspace. Output row y reads source rows y + oy and y + oy + 1
+    /// (clamped), oy = floor(-dy): for oy >= 0 they are y or below it, so the rows are written top to bottom,
+    /// for oy < 0 bottom to top, and a source row is never one already overwritten except row y itself. Within
+    /// row y, pixel x reads columns x + ox and x + ox + 1 (clamped), ox = floor(-dx): at or right of x for
+    /// ox >= 0, so the row is written left to right, at or left of x for ox < 0, written right to left. Same
+    /// values as `shift`, bit for bit (the same four products and sums per pixel).
     public static func shiftInPlace(_ image: UnsafeMutableBufferPointer<Float>, width: Int, height: Int,
-                                    dx: Float, dy: Float, row: UnsafeMutableBufferPointer<Float>) {
-        precondition(image.count >= width * height && row.count >= width)
+                                    dx: Float, dy: Float) {
+        precondition(image.count >= width * height)
         let k = Kernel(width: width, height: height, dx: dx, dy: dy)
-        let img = image.baseAddress!, saved = row.baseAddress!
+        let img = image.baseAddress!
         func shiftRow(_ y: Int) {
-            let i0 = k.sourceRow(y), i1 = k.sourceRow(y + 1)
-            let d = img + y * width
-            if i0 == y || i1 == y { saved.update(from: d, count: width) }
-            k.row(i0 == y ? UnsafePointer(saved) : UnsafePointer(img + i0 * width),
-                  i1 == y ? UnsafePointer(saved) : UnsafePointer(img + i1 * width), into: d)
+            let r0 = UnsafePointer(img + k.sourceRow(y) * width), r1 = UnsafePointer(img + k.sourceRow(y + 1) * width)
+            if k.ox >= 0 { k.row(r0, r1, into: img + y * width) } else { k.rowRightToLeft(r0, r1, into: img + y * width) }
         }
         if k.oy >= 0 {
             for y in 0 ..< height { shiftRow(y) }
@@ -81,6 +80,28 @@ public enum BilinearShift {
                 let a = clampX(x + ox), b = clampX(x + ox + 1)
                 d[x] = w00 * r0[a] + w10 * r0[b] + w01 * r1[a] + w11 * r1[b]
             }
+        }
+
+        /// `row` with the pixels written from the right edge to the left (blocks of eight from `xin1` down).
+        @inline(__always) func rowRightToLeft(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>,
+                                              into d: UnsafeMutablePointer<Float>) {
+            @inline(__always) func clampX(_ x: Int) -> Int { min(max(x, 0), width - 1) }
+            @inline(__always) func pixel(_ x: Int) {
+                let a = clampX(x + ox), b = clampX(x + ox + 1)
+                d[x] = w00 * r0[a] + w10 * r0[b] + w01 * r1[a] + w11 * r1[b]
+            }
+            @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+                UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+            }
+            for x in (xin1 ..< width).reversed() { pixel(x) }
+            var x = xin1 - 8
+            while x >= xin0 {
+                let a = x + ox
+                let v = w00 * load(r0 + a) + w10 * load(r0 + a + 1) + w01 * load(r1 + a) + w11 * load(r1 + a + 1)
+                UnsafeMutableRawPointer(d + x).storeBytes(of: v, as: SIMD8<Float>.self)
+                x -= 8
+            }
+            for x in (0 ..< x + 8).reversed() { pixel(x) }
         }
     }
 

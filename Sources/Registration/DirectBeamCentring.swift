@@ -99,23 +99,22 @@ public enum DirectBeamCentring {
         return (Float(sx / sw), Float(sy / sw))
     }
 
-    /// Centres a batch of `count` patterns held contiguously in `patterns`, in place. `scratch` holds one
-    /// row (at least `width` values; `BilinearShift.shiftInPlace`). `maxOverBatch` combines the largest residual of this batch with other parts of the same batch
+    /// Centres a batch of `count` patterns held contiguously in `patterns`, in place
+    /// (`BilinearShift.shiftInPlace`). `maxOverBatch` combines the largest residual of this batch with other parts of the same batch
     /// (identity when the batch is local; a distributed job may pass an MPI max-reduction).
     @discardableResult
     public static func centre(_ patterns: UnsafeMutableBufferPointer<Float>, count: Int, width: Int, height: Int,
                               initialRadius: Float, minimumRadius: Float, maxPasses: Int, tolerance: Float,
-                              scratch: UnsafeMutableBufferPointer<Float>,
                               maxOverBatch: (Float) -> Float = { $0 }) -> Result {
         let n = width * height
-        precondition(patterns.count >= count * n && scratch.count >= width)
+        precondition(patterns.count >= count * n)
         let result = shifts(UnsafeBufferPointer(patterns), count: count, width: width, height: height,
                             initialRadius: initialRadius, minimumRadius: minimumRadius, maxPasses: maxPasses,
                             tolerance: tolerance, maxOverBatch: maxOverBatch)
         for k in 0 ..< count where result.shifts[k].dx != 0 || result.shifts[k].dy != 0 {
             let img = UnsafeMutableBufferPointer(rebasing: patterns[k * n ..< (k + 1) * n])
             BilinearShift.shiftInPlace(img, width: width, height: height, dx: result.shifts[k].dx,
-                                       dy: result.shifts[k].dy, row: scratch)
+                                       dy: result.shifts[k].dy)
         }
         return result
     }

@@ -14,7 +14,6 @@ public final class RegistrationPipeline {
     public let darkFields: [DarkFieldSelector]
     public let registrar: PatternRegistrar
     private var binScratch: [Float]
-    private var centringScratch: [Float]
 
     public init(parameters: RegistrationParameters, inputShape: DetectorShape, mask: PixelMask? = nil,
                 distortion: EllipticalDistortion? = nil, darkFields: [DarkFieldSelector] = []) throws {
@@ -31,7 +30,6 @@ public final class RegistrationPipeline {
         self.darkFields = darkFields
         self.registrar = try PatternRegistrar(parameters: parameters, shape: working, distortion: distortion)
         binScratch = [Float](repeating: 0, count: inputShape.pixelCount)
-        centringScratch = [Float](repeating: 0, count: working.columns) // one row: centring shifts in place
     }
 
     public var binningFactor: Int { parameters.binning ? parameters.binningFactor : 1 }
@@ -112,12 +110,10 @@ public final class RegistrationPipeline {
     public func centre(_ patterns: UnsafeMutableBufferPointer<Float>, count: Int,
                        maxOverBatch: (Float) -> Float = { $0 }) -> DirectBeamCentring.Result {
         let p = parameters
-        return centringScratch.withUnsafeMutableBufferPointer { s in
-            DirectBeamCentring.centre(patterns, count: count, width: workingShape.columns, height: workingShape.rows,
-                                      initialRadius: p.centringInitialRadius, minimumRadius: p.centringMinimumRadius,
-                                      maxPasses: p.centringMaxPasses, tolerance: p.centringTolerance,
-                                      scratch: s, maxOverBatch: maxOverBatch)
-        }
+        return DirectBeamCentring.centre(patterns, count: count, width: workingShape.columns, height: workingShape.rows,
+                                         initialRadius: p.centringInitialRadius, minimumRadius: p.centringMinimumRadius,
+                                         maxPasses: p.centringMaxPasses, tolerance: p.centringTolerance,
+                                         maxOverBatch: maxOverBatch)
     }
 
     /// Registers a block of whole scan rows (`block.firstIndex` and `block.count` multiples of

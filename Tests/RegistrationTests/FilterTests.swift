@@ -67,27 +67,28 @@ import Registration
         #expect(out[3 * w + 4] == ramp[2 * w + 2])
     }
 
-    /// The in-place shift (one row of workspace) gives the values of the out-of-place one, bit for bit, for
-    /// shifts up, down, sideways, integer, sub-pixel and beyond the image (every row clamped).
-    @Test func bilinearShiftInPlaceEqualsShift() {
-        let w = 13, h = 9
+    /// The in-place shift gives the values of the out-of-place one, bit for bit, for shifts up, down, left,
+    /// right, integer, sub-pixel and beyond the image (every row clamped), on images narrower and wider than
+    /// the eight-pixel blocks.
+    @Test(arguments: [(13, 9), (45, 7), (5, 6)])
+    func bilinearShiftInPlaceEqualsShift(width w: Int, height h: Int) {
         var state: UInt32 = 12345
         let image: [Float] = (0 ..< w * h).map { _ in
             state = state &* 1_664_525 &+ 1_013_904_223
             return Float(state >> 8) / Float(1 << 24) * 100
         }
         let shifts: [(Float, Float)] = [(0, 0), (0.3, 0), (0, 0.7), (-0.4, -1.6), (2.25, 3.5), (-3, 2), (1, -1),
-                                        (0.5, -0.5), (-7.2, 4.1), (20, -15), (-0.01, 0.01), (5, 0), (0, -8.9)]
-        var row = [Float](repeating: 0, count: w)
+                                        (0.5, -0.5), (-7.2, 4.1), (20, -15), (-0.01, 0.01), (5, 0), (0, -8.9), (-17.5, 0.2),
+                                        (9.6, -0.3), (-1, 0), (0.99, 0.99)]
         for (dx, dy) in shifts {
             var expected = [Float](repeating: 0, count: w * h)
             image.withUnsafeBufferPointer { s in expected.withUnsafeMutableBufferPointer {
                 BilinearShift.shift(s, width: w, height: h, dx: dx, dy: dy, into: $0)
             } }
             var inPlace = image
-            inPlace.withUnsafeMutableBufferPointer { img in row.withUnsafeMutableBufferPointer {
-                BilinearShift.shiftInPlace(img, width: w, height: h, dx: dx, dy: dy, row: $0)
-            } }
+            inPlace.withUnsafeMutableBufferPointer {
+                BilinearShift.shiftInPlace($0, width: w, height: h, dx: dx, dy: dy)
+            }
             #expect(inPlace == expected, "shift (\(dx), \(dy))")
         }
     }
