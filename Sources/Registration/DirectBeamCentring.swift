@@ -25,7 +25,9 @@ public enum DirectBeamCentring {
     }
 
     /// Intensity centroid of `image` shifted by (dx, dy), over pixel centres inside the circle of radius
-    /// `radius` around the image centre. Returns nil when the circle holds no positive weight.
+    /// `radius` around the image centre. Negative values weigh zero: the paper's 8-bit images have none, but
+    /// on dark-subtracted data a negative pedestal P would scale each pass's residual by S / (S - |P|) (S the
+    /// signal in the circle), beyond 2 a divergence. Returns nil when the circle holds no positive weight.
     public static func centroid(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, dx: Float, dy: Float,
                                 radius: Float) -> (x: Float, y: Float)? {
         let cx = Float(width) / 2, cy = Float(height) / 2
@@ -35,6 +37,7 @@ public enum DirectBeamCentring {
         let p = image.baseAddress!
         let integral = dx == dx.rounded() && dy == dy.rounded()
         var sw = 0.0, sx = 0.0, sy = 0.0
+        let zero = SIMD8<Float>()
         for i in y0 ... y1 {
             let yc = Float(i) + 0.5 - cy
             let h2 = r2 - yc * yc
@@ -50,18 +53,18 @@ public enum DirectBeamCentring {
                 // Columns whose sample j + ox lies inside the row, eight at a time; the rest clamped.
                 let in0 = max(j0, -ox), in1 = min(j1 + 1, width - ox)
                 var j = j0
-                while j < min(in0, j1 + 1) { let v = row[min(max(j + ox, 0), width - 1)]; rw += v; rx += v * Float(j); j += 1 }
+                while j < min(in0, j1 + 1) { let v = max(row[min(max(j + ox, 0), width - 1)], 0); rw += v; rx += v * Float(j); j += 1 }
                 if in0 < in1 {
                     var vw = SIMD8<Float>(), vx = SIMD8<Float>()
                     var jj = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7) + Float(j)
                     while j + 8 <= in1 {
-                        let v = UnsafeRawPointer(row + j + ox).loadUnaligned(as: SIMD8<Float>.self)
+                        let v = pointwiseMax(UnsafeRawPointer(row + j + ox).loadUnaligned(as: SIMD8<Float>.self), zero)
                         vw += v; vx += v * jj
                         jj += 8; j += 8
                     }
                     rw += vw.sum(); rx += vx.sum()
                 }
-                while j <= j1 { let v = row[min(max(j + ox, 0), width - 1)]; rw += v; rx += v * Float(j); j += 1 }
+                while j <= j1 { let v = max(row[min(max(j + ox, 0), width - 1)], 0); rw += v; rx += v * Float(j); j += 1 }
             } else {
                 // Bilinear samples at (j - dx, i - dy): the same four weights for every pixel of the row.
                 let sxf = -dx, syf = -dy
@@ -74,7 +77,7 @@ public enum DirectBeamCentring {
                 var j = j0
                 @inline(__always) func clamped(_ j: Int) -> Float {
                     let a = min(max(j + ox, 0), width - 1), b = min(max(j + ox + 1, 0), width - 1)
-                    return w00 * r0[a] + w10 * r0[b] + w01 * r1[a] + w11 * r1[b]
+                    return max(w00 * r0[a] + w10 * r0[b] + w01 * r1[a] + w11 * r1[b], 0)
                 }
                 while j < min(in0, j1 + 1) { let v = clamped(j); rw += v; rx += v * Float(j); j += 1 }
                 if in0 < in1 {
@@ -85,7 +88,7 @@ public enum DirectBeamCentring {
                     }
                     while j + 8 <= in1 {
                         let a = j + ox
-                        let v = w00 * load(r0 + a) + w10 * load(r0 + a + 1) + w01 * load(r1 + a) + w11 * load(r1 + a + 1)
+                        let v = pointwiseMax(w00 * load(r0 + a) + w10 * load(r0 + a + 1) + w01 * load(r1 + a) + w11 * load(r1 + a + 1), zero)
                         vw += v; vx += v * jj
                         jj += 8; j += 8
                     }
