@@ -90,6 +90,46 @@ import Testing
         }
     }
 
+    /// A counting detector's bright direct beam (100000 counts over reflections of 200) sets the 8-bit range
+    /// of the paper's grey-level rule, 3 grey levels = 1176 counts: only the beam passes, and the command says
+    /// so and names the remedy; with `--grey-levels absolute` the six reflections are found and no note.
+    @Test func brightBeamGreyLevelNote() throws {
+        let dir = StemrunProcess.temporaryFolder("stemrun-register-beam")
+        let input = dir + "/beam.h5"
+        let scan = ScanGrid(rows: 2, columns: 3), w = 128
+        let spots: [(Double, Double, Double, Double)] = [(64, 64, 2, 100_000)] + (0 ..< 6).map { k in
+            let a = Double(k) * Double.pi / 3 + 0.3
+            return (64 + 25 * cos(a), 64 + 25 * sin(a), 1.5, 200)
+        }
+        var values = [UInt32](repeating: 0, count: scan.count * w * w)
+        for y in 0 ..< w { for x in 0 ..< w {
+            var v = 2.0
+            for (cx, cy, sigma, amplitude) in spots {
+                let dx = Double(x) + 0.5 - cx, dy = Double(y) + 0.5 - cy
+                v += amplitude * exp(-(dx * dx + dy * dy) / (2 * sigma * sigma))
+            }
+            for k in 0 ..< scan.count { values[k * w * w + y * w + x] = UInt32(v.rounded()) }
+        } }
+        do { // file and dataset released (the file closed) before stemrun opens it
+            let f = try H5File.create(input)
+            let ds = try f.createDataset("data", of: UInt32.self, shape: [scan.rows, scan.columns, w, w])
+            try values.withUnsafeBufferPointer { try ds.write(start: [0, 0, 0, 0], count: [scan.rows, scan.columns, w, w], from: $0) }
+        }
+        let r = try StemrunProcess.run(["register", input, "-o", dir + "/a.h5", "--no-reconstruction"], ranks: 2)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("6 spots (1.0 per pattern)") && r.stdout.contains("note: on 100 % of the positions")
+                && r.stdout.contains("--grey-levels absolute"), "stdout: \(r.stdout)")
+        let a = try StemrunProcess.run(["register", input, "-o", dir + "/b.h5", "--no-reconstruction", "--grey-levels", "absolute"], ranks: 2)
+        #expect(a.status == 0, "stderr: \(a.stderr)")
+        #expect(a.stdout.contains("42 spots (7.0 per pattern)") && !a.stdout.contains("note:"), "stdout: \(a.stdout)")
+        let f = try H5File.open(dir + "/b.h5")
+        let xs = try f.dataset("registration/spots/x").readAll(as: Double.self)
+        let ys = try f.dataset("registration/spots/y").readAll(as: Double.self)
+        for (cx, cy, _, _) in spots { // every spot of the first position within 0.2 px
+            #expect((0 ..< 7).contains { k in hypot(xs[k] - cx, ys[k] - cy) < 0.2 }, "spot at (\(cx), \(cy))")
+        }
+    }
+
     /// A one-row scan on more ranks than rows, and a TOML configuration (max-spots) with the command line
     /// winning over it; an unknown key in the configuration is an error naming it.
     @Test func oneRowScanAndConfiguration() throws {

@@ -45,6 +45,9 @@ public enum RegistrationJob {
         public var badPixels: Int
         public var ellipse: EllipticalDistortion?
         public var peakResidentBytes: Int
+        /// Positions where the threshold came from the 8-bit grey-level rule (above the noise and the user's
+        /// value) and only the direct beam passed it: a bright beam sets the range, weak reflections are lost.
+        public var beamOnlyByGreyLevels: Int
         public var workingShape: DetectorShape
     }
 
@@ -368,10 +371,13 @@ public enum RegistrationJob {
             }
         }
         try output.commit()
+        let beamOnly = p.greyLevelScale == .absolute ? 0 : maps.filter {
+            $0.spotCount <= 1 && $0.threshold > $0.noise && $0.threshold > (p.userProminence ?? 0)
+        }.count
         return Summary(positions: scan.count, spots: totalSpots, seconds: Date().timeIntervalSince(start),
                        streamSeconds: streamSeconds, compressionRate: rate, badPixels: mask?.badCount ?? 0,
                        ellipse: ellipse, peakResidentBytes: comm.allreduce(ResourceUsage.peakResidentBytes, .max),
-                       workingShape: working)
+                       beamOnlyByGreyLevels: comm.allreduce(beamOnly, .sum), workingShape: working)
     }
 
     /// Pre-pass on every `N / samplePatterns`-th scan position (the same sample whatever the rank count):

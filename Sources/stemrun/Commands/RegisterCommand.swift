@@ -138,6 +138,10 @@ struct RegisterCommand: ParsableCommand {
                                      s.spots, Double(s.spots) / Double(max(1, s.positions)), s.compressionRate,
                                      Double(s.peakResidentBytes) / 1e6))
             if options.findBadPixels { printOnRoot(comm, "register: \(s.badPixels) bad pixels masked") }
+            if 2 * s.beamOnlyByGreyLevels >= s.positions && s.positions > 0 {
+                printOnRoot(comm, String(format: "register: note: on %.0f %% of the positions only the direct beam passed the threshold, which came from the paper's 8-bit rule (%.0f grey levels of (max - min) / 255, a range the direct beam sets); for counting detectors with a bright beam use --grey-levels absolute (one grey level = one count) or a lower --default-prominence",
+                                         100 * Double(s.beamOnlyByGreyLevels) / Double(s.positions), Double(options.parameters.defaultProminenceGreyLevels)))
+            }
             if let e = s.ellipse {
                 printOnRoot(comm, String(format: "register: ellipse centre (%.2f, %.2f), semi-axes %.2f / %.2f (ratio %.4f), angle %.2f deg",
                                          e.centreX, e.centreY, e.semiMajor, e.semiMinor, e.axisRatio, e.angle * 180 / Double.pi))
