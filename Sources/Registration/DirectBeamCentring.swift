@@ -103,8 +103,9 @@ public enum DirectBeamCentring {
     }
 
     /// Centres a batch of `count` patterns held contiguously in `patterns`, in place
-    /// (`BilinearShift.shiftInPlace`). `maxOverBatch` combines the largest residual of this batch with other parts of the same batch
-    /// (identity when the batch is local; a distributed job may pass an MPI max-reduction).
+    /// (`BilinearShift.shiftInPlace`). `maxOverBatch` combines the largest residual of this batch with other
+    /// parts of the same batch (identity when the batch is local; a distributed job may pass an MPI
+    /// max-reduction).
     @discardableResult
     public static func centre(_ patterns: UnsafeMutableBufferPointer<Float>, count: Int, width: Int, height: Int,
                               initialRadius: Float, minimumRadius: Float, maxPasses: Int, tolerance: Float,

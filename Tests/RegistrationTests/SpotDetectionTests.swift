@@ -66,28 +66,39 @@ import Registration
         #expect(m.rms < 0.1, "RMS position error \(m.rms) px")
     }
 
+    /// A 512-px lattice pattern with its direct beam (20x the strongest reflection) moved by the descan shift
+    /// (3.37, -2.81) px, with Gaussian noise of 3 counts.
+    static let descanShift = (3.37, -2.81)
+    static func descanShiftedPattern() -> [Float] {
+        var rng = SplitMix64(seed: 3)
+        let synth = SyntheticPattern.lattice(width: 512, beam: (256 + descanShift.0, 256 + descanShift.1), a: (24.2, 3.9),
+                                             b: (-4.4, 23.5), maxOrder: 10, maxRadius: 140, rng: &rng, beamAmplitude: 3000)
+        return synth.render(gaussianNoise: 3, rng: &rng)
+    }
+
+    /// The authors' centring of one 512-px pattern, in place.
+    static func centre(_ pattern: inout [Float]) -> DirectBeamCentring.Result {
+        let p = RegistrationParameters(workingWidth: 512)
+        return pattern.withUnsafeMutableBufferPointer { pp in
+            DirectBeamCentring.centre(pp, count: 1, width: 512, height: 512, initialRadius: p.centringInitialRadius,
+                                      minimumRadius: p.centringMinimumRadius, maxPasses: p.centringMaxPasses,
+                                      tolerance: p.centringTolerance)
+        }
+    }
+
     /// A descan shift moves the whole pattern: the direct beam found without centring and the centring shift
     /// both recover it within 0.1 px. The direct beam is 20x the strongest reflection (real beams are brighter
     /// still): the plain intensity centroid of the paper converges by the fraction of the circle's intensity
     /// that the beam holds, so a faint beam on a bright background stops short of the tolerance.
     @Test func descanShiftRecovered() throws {
-        var rng = SplitMix64(seed: 3)
-        let shift = (3.37, -2.81)
-        let synth = SyntheticPattern.lattice(width: 512, beam: (256 + shift.0, 256 + shift.1), a: (24.2, 3.9), b: (-4.4, 23.5),
-                                             maxOrder: 10, maxRadius: 140, rng: &rng,
-                                             beamAmplitude: 3000)
-        var pattern = synth.render(gaussianNoise: 3, rng: &rng)
+        let shift = Self.descanShift
+        var pattern = Self.descanShiftedPattern()
         let registrar = try PatternRegistrar(parameters: singlePatternParameters(width: 512), shape: .init(rows: 512, columns: 512))
         let (_, spots, _) = registrar.register(pattern: pattern)
         #expect(abs(Double(spots[0].x) - 256 - shift.0) < 0.1)
         #expect(abs(Double(spots[0].y) - 256 - shift.1) < 0.1)
 
-        let p = RegistrationParameters(workingWidth: 512)
-        let result = pattern.withUnsafeMutableBufferPointer { pp in
-            DirectBeamCentring.centre(pp, count: 1, width: 512, height: 512, initialRadius: p.centringInitialRadius,
-                                      minimumRadius: p.centringMinimumRadius, maxPasses: p.centringMaxPasses,
-                                      tolerance: p.centringTolerance)
-        }
+        let result = Self.centre(&pattern)
         #expect(abs(Double(result.shifts[0].dx) + shift.0) < 0.1, "centring dx \(result.shifts[0].dx)")
         #expect(abs(Double(result.shifts[0].dy) + shift.1) < 0.1, "centring dy \(result.shifts[0].dy)")
         #expect(result.passes <= 10)
@@ -100,20 +111,11 @@ import Registration
     /// most of the centring circle negative. Negative values weigh zero in the centroid, so the shift is still
     /// recovered within 0.1 px (weighted as they are, the pedestal's pull made the iteration run away).
     @Test func descanShiftRecoveredOnDarkSubtractedData() throws {
-        var rng = SplitMix64(seed: 3)
-        let shift = (3.37, -2.81)
-        let synth = SyntheticPattern.lattice(width: 512, beam: (256 + shift.0, 256 + shift.1), a: (24.2, 3.9), b: (-4.4, 23.5),
-                                             maxOrder: 10, maxRadius: 140, rng: &rng, beamAmplitude: 3000)
-        var pattern = synth.render(gaussianNoise: 3, rng: &rng).map { $0 - 25 }
+        var pattern = Self.descanShiftedPattern().map { $0 - 25 }
         #expect(pattern.filter { $0 < 0 }.count > pattern.count / 2)
-        let p = RegistrationParameters(workingWidth: 512)
-        let result = pattern.withUnsafeMutableBufferPointer { pp in
-            DirectBeamCentring.centre(pp, count: 1, width: 512, height: 512, initialRadius: p.centringInitialRadius,
-                                      minimumRadius: p.centringMinimumRadius, maxPasses: p.centringMaxPasses,
-                                      tolerance: p.centringTolerance)
-        }
-        #expect(abs(Double(result.shifts[0].dx) + shift.0) < 0.1, "centring dx \(result.shifts[0].dx)")
-        #expect(abs(Double(result.shifts[0].dy) + shift.1) < 0.1, "centring dy \(result.shifts[0].dy)")
+        let result = Self.centre(&pattern)
+        #expect(abs(Double(result.shifts[0].dx) + Self.descanShift.0) < 0.1, "centring dx \(result.shifts[0].dx)")
+        #expect(abs(Double(result.shifts[0].dy) + Self.descanShift.1) < 0.1, "centring dy \(result.shifts[0].dy)")
     }
 
     /// Pure noise (Gaussian or Poisson) yields at most one spot.
