@@ -58,7 +58,8 @@ public enum DirectBeamCentring {
                     var vw = SIMD8<Float>(), vx = SIMD8<Float>()
                     var jj = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7) + Float(j)
                     while j + 8 <= in1 {
-                        let v = pointwiseMax(UnsafeRawPointer(row + j + ox).loadUnaligned(as: SIMD8<Float>.self), zero)
+                        let s = UnsafeRawPointer(row + j + ox).loadUnaligned(as: SIMD8<Float>.self)
+                        let v = s.replacing(with: zero, where: s .< zero)
                         vw += v; vx += v * jj
                         jj += 8; j += 8
                     }
@@ -88,7 +89,8 @@ public enum DirectBeamCentring {
                     }
                     while j + 8 <= in1 {
                         let a = j + ox
-                        let v = pointwiseMax(w00 * load(r0 + a) + w10 * load(r0 + a + 1) + w01 * load(r1 + a) + w11 * load(r1 + a + 1), zero)
+                        let s = w00 * load(r0 + a) + w10 * load(r0 + a + 1) + w01 * load(r1 + a) + w11 * load(r1 + a + 1)
+                        let v = s.replacing(with: zero, where: s .< zero)
                         vw += v; vx += v * jj
                         jj += 8; j += 8
                     }
