@@ -137,15 +137,36 @@ public final class MPICommunicator: Communicator {
         return rank == root ? Array(out.prefix(total)) : nil
     }
 
+    /// Elements per MPI message of `sendReceive`: MPI counts are 32-bit, so a longer exchange goes in pieces
+    /// (a halo row of 2048 scan columns of 1024 x 1024 patterns is 2^31 floats). `STEMRUN_MPI_MAX_MESSAGE`
+    /// lowers it (tests exercise the pieces on small data).
+    static let maxMessageElements: Int = {
+        let limit = Int(Int32.max)
+        let given = ProcessInfo.processInfo.environment["STEMRUN_MPI_MAX_MESSAGE"].flatMap(Int.init)
+        guard let v = given, v > 0 else { return limit }
+        return min(v, limit)
+    }()
+
+    /// One `MPI_Sendrecv` per piece of at most `maxMessageElements`. Both sides loop until their sends and
+    /// receives are done; an exchange in pieces needs partners that trade equal counts (the halo rows), a
+    /// shorter one is a single call as before.
     public func sendReceive<T: CommunicatorScalar>(_ values: UnsafeBufferPointer<T>, to destination: Int?,
                                                    into receive: UnsafeMutableBufferPointer<T>, from source: Int?) {
         let dest = destination.map { Int32($0) } ?? shim_proc_null()
         let src = source.map { Int32($0) } ?? shim_proc_null()
-        let sendCount = destination == nil ? 0 : Int32(values.count)
-        let recvCount = source == nil ? 0 : Int32(receive.count)
-        check(MPI_Sendrecv(values.baseAddress, sendCount, datatype(T.self), dest, 17,
-                           receive.baseAddress, recvCount, datatype(T.self), src, 17, handle,
-                           shim_status_ignore()), "MPI_Sendrecv")
+        let sendTotal = destination == nil ? 0 : values.count, receiveTotal = source == nil ? 0 : receive.count
+        let piece = Self.maxMessageElements
+        precondition(max(sendTotal, receiveTotal) <= piece || destination == nil || source == nil
+                     || sendTotal == receiveTotal, "sendReceive in pieces needs equal send and receive counts")
+        var sent = 0, received = 0
+        repeat {
+            let s = min(piece, sendTotal - sent), r = min(piece, receiveTotal - received)
+            let from = values.baseAddress.map { UnsafeRawPointer($0 + sent) }
+            let into = receive.baseAddress.map { UnsafeMutableRawPointer($0 + received) }
+            check(MPI_Sendrecv(from, Int32(s), datatype(T.self), dest, 17, into, Int32(r), datatype(T.self), src, 17,
+                               handle, shim_status_ignore()), "MPI_Sendrecv")
+            sent += s; received += r
+        } while sent < sendTotal || received < receiveTotal
     }
 
     public func split(color: Int, key: Int) -> Communicator {

@@ -36,7 +36,8 @@ public enum StemrunProcess {
 
     /// Runs `stemrun ARGS` under `mpirun -np ranks` (ranks nil: directly, as a singleton).
     @discardableResult
-    public static func run(_ arguments: [String], ranks: Int? = nil, timeout: TimeInterval = 300) throws -> Result {
+    public static func run(_ arguments: [String], ranks: Int? = nil, timeout: TimeInterval = 300,
+                           extraEnvironment: [String: String] = [:]) throws -> Result {
         let p = Process()
         if let n = ranks {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
@@ -45,7 +46,7 @@ public enum StemrunProcess {
             p.executableURL = URL(fileURLWithPath: binary)
             p.arguments = arguments
         }
-        p.environment = environment
+        p.environment = environment.merging(extraEnvironment) { $1 }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
