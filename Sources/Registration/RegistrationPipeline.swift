@@ -45,13 +45,14 @@ public final class RegistrationPipeline {
         var invalid = 0
         binScratch.withUnsafeMutableBufferPointer { tmp in
             for k in 0 ..< count {
-                invalid += PatternRegistrar.sanitise(input.baseAddress! + k * ni, into: tmp.baseAddress!, count: ni).invalid
-                mask?.apply(to: tmp)
                 let dst = UnsafeMutableBufferPointer(rebasing: output[k * nw ..< (k + 1) * nw])
+                // Unbinned patterns are sanitised straight into the output; binned ones through `tmp`.
+                let clean = binningFactor > 1 ? tmp : dst
+                let src = input.baseAddress! + k * ni
+                invalid += PatternRegistrar.sanitise(src, into: clean.baseAddress!, count: ni).invalid
+                mask?.apply(to: clean)
                 if binningFactor > 1 {
                     Binning.bin(UnsafeBufferPointer(tmp), shape: inputShape, factor: binningFactor, into: dst)
-                } else {
-                    dst.baseAddress!.update(from: tmp.baseAddress!, count: nw)
                 }
             }
         }

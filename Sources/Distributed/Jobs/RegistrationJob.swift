@@ -126,10 +126,10 @@ public enum RegistrationJob {
         let hasRows = !myRows.isEmpty
         let downward = comm.rank % 2 == 0
         let order: [Int] = downward ? Array(myRows) : myRows.reversed()
-        let needHalo = p.scanMean
-        let upperHasRows = comm.rank > 0 && hasRows
-        let lowerHasRows = comm.rank + 1 < comm.size && !rowParts.range(of: comm.rank + 1).isEmpty && hasRows
-        let receivesAbove = needHalo && upperHasRows, receivesBelow = needHalo && lowerHasRows
+        // Halo rows for the 3 x 3 mean from the neighbouring ranks that hold rows (the empty ranks come last).
+        let receivesAbove = p.scanMean && hasRows && comm.rank > 0
+        let receivesBelow = p.scanMean && hasRows && comm.rank + 1 < comm.size
+            && !rowParts.range(of: comm.rank + 1).isEmpty
         // Prepared rows, in one allocation (no other copy of a scan row is held): a ring of three slots for the
         // rows the 3 x 3 mean reads (row k in slot k mod 3; fewer for blocks of one or two rows), then the
         // halo rows received from the ranks above and below. The halo received at the start is read only by
@@ -165,8 +165,8 @@ public enum RegistrationJob {
         /// Sends this block's boundary row on one side to the neighbour there and receives its boundary row
         /// (the halo) in exchange.
         func exchange(above: Bool) {
-            let partner = above ? (upperHasRows ? comm.rank - 1 : nil) : (lowerHasRows ? comm.rank + 1 : nil)
-            guard needHalo, let partner else { return }
+            let partner = above ? (receivesAbove ? comm.rank - 1 : nil) : (receivesBelow ? comm.rank + 1 : nil)
+            guard let partner else { return }
             let mine = above ? myRows.lowerBound : myRows.upperBound - 1
             comm.sendReceive(UnsafeBufferPointer(slot(ofRow: mine)), to: partner,
                              into: slot(above ? aboveSlot : belowSlot), from: partner)
