@@ -295,8 +295,12 @@ public final class PatternRegistrar {
             for (k, c) in candidates.enumerated() {
                 let isDirect = k == 0
                 let start = (x: Float(c.index % w) + 0.5, y: Float(c.index / w) + 0.5)
+                var window = isDirect ? p.directBeamWindow : p.spotWindow
+                if p.windowsFitSpots {
+                    window = fittedWindow(window, candidate: k, image: cbl, width: w, height: h)
+                }
                 let r = SpotMeasurement.refine(refineImage, width: w, height: h, x: start.x, y: start.y,
-                                               window: isDirect ? p.directBeamWindow : p.spotWindow,
+                                               window: window,
                                                passes: p.refinementPasses, subtractBaseline: p.refinementBaseline)
                 let intensity = SpotMeasurement.discMean(csub, width: w, height: h, x: r.x, y: r.y,
                                                          diameter: p.intensityDiscDiameter)
@@ -337,6 +341,26 @@ public final class PatternRegistrar {
             }
         }
         return PatternRegistration(spotRange: range, maps: maps, invalidPixels: invalid)
+    }
+
+    /// The centroid window of candidate k (`SpotMeasurement.fittedWindow`): its half-maximum radius on the
+    /// detection image, walked up to a quarter of the width, and, only when that asks for more than `window`,
+    /// the distance to the nearest other candidate.
+    private func fittedWindow(_ window: Float, candidate k: Int, image: UnsafeBufferPointer<Float>,
+                              width w: Int, height h: Int) -> Float {
+        let c = candidates[k].index
+        let r = SpotMeasurement.halfMaximumRadius(image, width: w, height: h, index: c, limit: max(1, min(w, h) / 4))
+        let wanted = SpotMeasurement.fittedWindow(window, halfMaximumRadius: r, blurSigma: parameters.blurSigma,
+                                                  spacing: .infinity)
+        guard wanted > window else { return window }
+        let x = Float(c % w), y = Float(c / w)
+        var nearest = Float.infinity
+        for (j, o) in candidates.enumerated() where j != k {
+            let dx = Float(o.index % w) - x, dy = Float(o.index / w) - y
+            nearest = min(nearest, dx * dx + dy * dy)
+        }
+        return SpotMeasurement.fittedWindow(window, halfMaximumRadius: r, blurSigma: parameters.blurSigma,
+                                            spacing: nearest.squareRoot())
     }
 
     /// Pixels per candidate block: pass 2 flags the blocks of each row that hold a value of at least the

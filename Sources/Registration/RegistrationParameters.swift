@@ -78,6 +78,11 @@ public struct RegistrationParameters: Sendable, Equatable {
     public var directBeamWindow: Float
     /// Square centroid window side for other spots: 10 px at 512 (must stay below the spot spacing).
     public var spotWindow: Float
+    /// Widen a centroid window that is narrower than its spot (the discs of convergent-beam data: inside a
+    /// window that sees only the flat top of a disc the centroid does not move, and the spot keeps its pixel
+    /// position): see `SpotMeasurement.fittedWindow`. The paper's windows stay the smallest side; spots that fit
+    /// them (the paper's regime) are refined exactly as the paper does. Off = the paper's fixed windows.
+    public var windowsFitSpots: Bool = true
     public var refinementImage: RefinementImage = .backgroundSubtracted
     /// Subtract the mean of the window's border pixels before the centroid (weights clipped at zero). The
     /// sources do not say which weights the centroid uses; without the baseline, the residual background and

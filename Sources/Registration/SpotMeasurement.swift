@@ -98,6 +98,61 @@ public enum SpotMeasurement {
         return (cx, cy)
     }
 
+    /// Distance from the peak at pixel `index` of a smooth image to where it falls half-way to the local
+    /// base, along +x, -x, +y and -y (linearly interpolated between pixels); the base of each direction is its
+    /// lowest value within `limit` px (before a value above the peak or the edge), so a spot on a pedestal (no
+    /// background subtraction) is measured from the pedestal. Returns the mean of the two middle distances, so
+    /// one direction towards a neighbouring spot does not count (from a start off the centre of a flat top the
+    /// two directions across the offset are the middle ones, the chord, a little under the radius); a direction
+    /// that does not fall half-way within its reach counts as `limit`. Zero for a peak that is not finite.
+    public static func halfMaximumRadius(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, index: Int,
+                                         limit: Int) -> Float {
+        let p = image.baseAddress!
+        let x0 = index % width, y0 = index / width
+        let peak = p[index]
+        guard peak.isFinite, limit > 0 else { return 0 }
+        @inline(__always) func walk(_ dx: Int, _ dy: Int) -> Float {
+            // The reach of this direction and its lowest value.
+            var reach = 0, base = peak
+            for k in 1 ... limit {
+                let x = x0 + k * dx, y = y0 + k * dy
+                guard x >= 0, x < width, y >= 0, y < height else { break }
+                let v = p[y * width + x]
+                if !(v <= peak) { break } // a higher neighbour (or NaN)
+                base = min(base, v)
+                reach = k
+            }
+            guard base < peak else { return Float(limit) }
+            let half = (peak + base) / 2
+            var previous = peak, k = 1
+            while k <= reach {
+                let v = p[(y0 + k * dy) * width + x0 + k * dx]
+                if v < half { return Float(k - 1) + (previous - half) / (previous - v) }
+                previous = v
+                k += 1
+            }
+            return Float(limit)
+        }
+        // The two middle distances of the four: the sum less the shortest and the longest. A brighter
+        // neighbour on one side lengthens that direction (the walk climbs its flank) or shortens it (the valley
+        // before it), and either is dropped.
+        let a = walk(1, 0), b = walk(-1, 0), c = walk(0, 1), e = walk(0, -1)
+        return (a + b + c + e - min(min(a, b), min(c, e)) - max(max(a, b), max(c, e))) / 2
+    }
+
+    /// The centroid window for a spot (`RegistrationParameters.windowsFitSpots`): `max(window, min(3 R + 2,
+    /// spacing))`, where R is the spot's radius, its half-maximum radius on the blurred detection image less the
+    /// blur's (`R^2 = r_half^2 - (1.1774 sigma)^2`, the Gaussian rule: zero for a point spot, about 0.8 of the
+    /// radius of a flat disc of radius 4 px under sigma 2; the half-maximum radius of a wide disc is a little
+    /// less than its radius), and `spacing` the distance to the nearest other spot
+    /// (the window must not reach into its neighbours). 3 R + 2 covers a Gaussian spot to 2.5 sigma and a flat
+    /// disc with a pixel of background on each side; a spot that fits the paper's window keeps it.
+    public static func fittedWindow(_ window: Float, halfMaximumRadius r: Float, blurSigma: Float, spacing: Float) -> Float {
+        let rb = 1.1774 * max(0, blurSigma)
+        let radius = (max(0, r * r - rb * rb)).squareRoot()
+        return max(window, min(3 * radius + 2, spacing))
+    }
+
     /// Mean of the pixels whose centres lie within `diameter / 2` of (x, y); the nearest pixel when none does.
     public static func discMean(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, x: Float, y: Float,
                                 diameter: Float) -> Float {

@@ -77,6 +77,8 @@ struct RegisterCommand: ParsableCommand {
     var directBeamWindow: Float?
     @Option(help: "Spot centroid window side, px. (default: 10 W/512)")
     var spotWindow: Float?
+    @Flag(help: "Keep the centroid windows at their sides even for spots wider than them (default: a window is widened to 3 R + 2 px for a spot of radius R, up to the distance to the nearest spot).")
+    var fixedWindows = false
     @Option(help: "Image for the centroid: background-subtracted or blurred. (default: background-subtracted)")
     var refineOn: String?
     @Flag(help: "Plain centroid, without subtracting the window's border mean (default: subtracted).")
@@ -183,6 +185,7 @@ struct RegisterCommand: ParsableCommand {
         if let v = try refinePasses ?? cfg.int("refine-passes") { p.refinementPasses = v }
         if let v = try directBeamWindow ?? cfg.float("direct-beam-window") { p.directBeamWindow = v }
         if let v = try spotWindow ?? cfg.float("spot-window") { p.spotWindow = v }
+        p.windowsFitSpots = fixedWindows ? false : (try cfg.bool("windows-fit-spots") ?? true)
         if let v = try refineOn ?? cfg.string("refine-on") {
             switch v {
             case "background-subtracted": p.refinementImage = .backgroundSubtracted
