@@ -35,6 +35,42 @@ public struct EllipticalDistortion: Sendable, Equatable, Codable {
         return (sum / Double(points.count)).squareRoot()
     }
 
+    /// Normalised elliptical radius of (x, y) less 1: 0 on the ellipse, about (radial offset / radius) off it.
+    public func radialResidual(x: Double, y: Double) -> Double {
+        let c = cos(angle), s = sin(angle)
+        let dx = x - centreX, dy = y - centreY
+        let u = (c * dx + s * dy) / semiMajor, v = (-s * dx + c * dy) / semiMinor
+        return (u * u + v * v).squareRoot() - 1
+    }
+
+    /// `fit` that ignores the points off the ring: a Bragg spot on a ray of the ring search (a crystal on an
+    /// amorphous film) puts that ray's maximum elsewhere. After each fit, the points whose radial residual is
+    /// more than 3 robust sigmas (1.4826 MAD, at least 0.2 % of the radius) from the median residual of all the
+    /// points are left out and the ellipse is fitted again, until the set is stable (at most `rounds` refits).
+    /// Returns the ellipse and the points it was fitted to.
+    public static func fitRejectingOutliers(points: [(x: Double, y: Double)], rounds: Int = 10) throws
+        -> (ellipse: EllipticalDistortion, inliers: [(x: Double, y: Double)]) {
+        var e = try fit(points: points)
+        var kept = points
+        for _ in 0 ..< rounds {
+            let d = points.map { e.radialResidual(x: $0.x, y: $0.y) }
+            let median = Self.median(d)
+            let mad = Self.median(d.map { abs($0 - median) })
+            let cut = max(3 * 1.4826 * mad, 0.002)
+            let next = zip(points, d).filter { abs($0.1 - median) <= cut }.map(\.0)
+            if next.count < 5 || (next.count == kept.count && zip(next, kept).allSatisfy { $0.0.x == $0.1.x && $0.0.y == $0.1.y }) { break }
+            kept = next
+            e = try fit(points: kept)
+        }
+        return (e, kept)
+    }
+
+    static func median(_ v: [Double]) -> Double {
+        guard !v.isEmpty else { return 0 }
+        let s = v.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
     /// The corrected position of (x, y), relative to the optical axis at (originX, originY) (the direct beam).
     public func correct(x: Float, y: Float, originX: Float, originY: Float) -> (x: Float, y: Float) {
         guard semiMajor > 0, semiMinor > 0 else { return (x, y) }
@@ -99,25 +135,54 @@ public struct EllipticalDistortion: Sendable, Equatable, Codable {
     }
 
     /// Points of a diffraction ring of a (mean) pattern: along `rays` directions from (centreX, centreY), the
-    /// radius in [minRadius, maxRadius] of the largest bilinearly sampled value (step 0.25 px), refined by a
-    /// parabola through the neighbouring samples. Rays whose maximum lies on the search boundary are skipped.
+    /// radius in [minRadius, maxRadius] of the largest value of the ray's profile (step 0.25 px, bilinear
+    /// samples), refined by a parabola through the neighbouring samples. The profile is, at each radius, the
+    /// median over the `2 sector + 1` rays around the direction (`sector` = 5: +-10 degrees of 180 rays), so a
+    /// Bragg spot, which covers a few degrees, does not move the ring's maximum, while a continuous ring does
+    /// not change (0 keeps the single ray). With `guess` (an ellipse fitted to a first set of points) the rays
+    /// start at its centre and their radii are scaled along each ray to its shape, so the ring lies at one
+    /// radius on all the rays of a sector: a second search about the first fit is not smeared by the
+    /// ellipticity. Rays whose maximum lies on the search boundary are skipped.
     public static func ringPoints(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, centreX: Double,
                                   centreY: Double, minRadius: Double, maxRadius: Double,
-                                  rays: Int = 180) -> [(x: Double, y: Double)] {
+                                  rays: Int = 180, sector: Int = 5,
+                                  about guess: EllipticalDistortion? = nil) -> [(x: Double, y: Double)] {
         var points = [(x: Double, y: Double)]()
         let step = 0.25
         let steps = Int(((maxRadius - minRadius) / step).rounded(.down))
         guard steps >= 2, rays > 0 else { return points }
         let p = image.baseAddress!
+        // With a guess, each ray is sampled about the guess's centre and its radii scaled by the guess's
+        // radius along the ray over sqrt(a b), so that a ring on the guess lies at the same sample on every ray
+        // and the sector median does not smear it.
+        let ox = guess?.centreX ?? centreX, oy = guess?.centreY ?? centreY
+        func scale(_ c: Double, _ s: Double) -> Double {
+            guard let g = guess, g.semiMajor > 0, g.semiMinor > 0 else { return 1 }
+            let u = c * cos(g.angle) + s * sin(g.angle), v = -c * sin(g.angle) + s * cos(g.angle)
+            return (g.semiMajor * g.semiMinor).squareRoot() / (u * u * g.semiMinor * g.semiMinor + v * v * g.semiMajor * g.semiMajor).squareRoot()
+        }
+        // The profile of every ray, then per ray the median over its sector at each radius.
+        var profiles = [Float](repeating: 0, count: rays * (steps + 1))
+        for k in 0 ..< rays {
+            let phi = 2 * Double.pi * Double(k) / Double(rays)
+            let c = cos(phi), s = sin(phi), f = scale(c, s)
+            for t in 0 ... steps {
+                let r = (minRadius + Double(t) * step) * f
+                // Pixel-edge coordinates -> pixel-index coordinates for sampling.
+                let x = ox + r * c - 0.5, y = oy + r * s - 0.5
+                profiles[k * (steps + 1) + t] = BilinearShift.sample(p, width: width, height: height, x: Float(x), y: Float(y))
+            }
+        }
+        let half = max(0, min(sector, (rays - 1) / 2))
         var profile = [Float](repeating: 0, count: steps + 1)
+        var window = [Float](repeating: 0, count: 2 * half + 1)
         for k in 0 ..< rays {
             let phi = 2 * Double.pi * Double(k) / Double(rays)
             let c = cos(phi), s = sin(phi)
             for t in 0 ... steps {
-                let r = minRadius + Double(t) * step
-                // Pixel-edge coordinates -> pixel-index coordinates for sampling.
-                let x = centreX + r * c - 0.5, y = centreY + r * s - 0.5
-                profile[t] = BilinearShift.sample(p, width: width, height: height, x: Float(x), y: Float(y))
+                for j in -half ... half { window[j + half] = profiles[((k + j + rays) % rays) * (steps + 1) + t] }
+                window.sort()
+                profile[t] = window[half]
             }
             var best = 0
             for t in 1 ... steps where profile[t] > profile[best] { best = t }
@@ -125,8 +190,8 @@ public struct EllipticalDistortion: Sendable, Equatable, Codable {
             let l = Double(profile[best - 1]), m = Double(profile[best]), r = Double(profile[best + 1])
             let denom = l - 2 * m + r
             let off = denom < 0 ? 0.5 * (l - r) / denom : 0
-            let radius = minRadius + (Double(best) + off) * step
-            points.append((centreX + radius * c, centreY + radius * s))
+            let radius = (minRadius + (Double(best) + off) * step) * scale(c, s)
+            points.append((ox + radius * c, oy + radius * s))
         }
         return points
     }

@@ -428,22 +428,36 @@ public enum RegistrationJob {
         }
         comm.allreduce(&sum, .sum)
         let mean = sum.map { Float($0) }
-        let points = mean.withUnsafeBufferPointer {
-            EllipticalDistortion.ringPoints($0, width: ws.columns, height: ws.rows, centreX: Double(ws.columns) / 2,
-                                            centreY: Double(ws.rows) / 2, minRadius: Double(ring.inner),
-                                            maxRadius: Double(ring.outer))
+        func points(about guess: EllipticalDistortion?) -> [(x: Double, y: Double)] {
+            mean.withUnsafeBufferPointer {
+                EllipticalDistortion.ringPoints($0, width: ws.columns, height: ws.rows, centreX: Double(ws.columns) / 2,
+                                                centreY: Double(ws.rows) / 2, minRadius: Double(ring.inner),
+                                                maxRadius: Double(ring.outer), about: guess)
+            }
         }
         let e = try comm.collectively { () throws -> EllipticalDistortion in
             let rays = 180
-            guard points.count >= rays / 2 else {
+            var found = points(about: nil)
+            guard found.count >= rays / 2 else {
                 throw STEMError.invalidParameter(name: "ellipse-ring", value: "\(ring.inner),\(ring.outer)",
-                                                 expected: "radii enclosing a ring of the mean pattern (a maximum found on only \(points.count) of \(rays) rays)")
+                                                 expected: "radii enclosing a ring of the mean pattern (a maximum found on only \(found.count) of \(rays) rays)")
             }
-            let e = try EllipticalDistortion.fit(points: points)
-            let rms = e.rmsResidual(points: points)
+            // Rays whose maximum is a Bragg spot rather than the ring are left out of the fit; then the ring is
+            // searched again about the fit (two rounds), so the sector median follows the ellipse.
+            var (e, inliers) = try EllipticalDistortion.fitRejectingOutliers(points: found)
+            for _ in 0 ..< 2 {
+                found = points(about: e)
+                guard found.count >= rays / 2 else { break }
+                (e, inliers) = try EllipticalDistortion.fitRejectingOutliers(points: found)
+            }
+            guard inliers.count >= rays / 2 else {
+                throw STEMError.invalidParameter(name: "ellipse-ring", value: "\(ring.inner),\(ring.outer)",
+                                                 expected: "radii enclosing a ring of the mean pattern (the ring found on only \(inliers.count) of \(rays) rays; the others off the best ellipse)")
+            }
+            let rms = e.rmsResidual(points: inliers)
             guard rms <= 0.02 else {
                 throw STEMError.invalidParameter(name: "ellipse-ring", value: "\(ring.inner),\(ring.outer)",
-                                                 expected: String(format: "a continuous ring in the mean pattern (the ring points scatter by %.1f %% of the radius around the best ellipse; at most 2 %% accepted)", 100 * rms))
+                                                 expected: String(format: "a continuous ring in the mean pattern (the ring points scatter by %.1f %% of the radius around the best ellipse; at most 2 %% accepted; choose radii about a ring that stands out of the Bragg spots of the mean pattern, or give a known distortion with --ellipse)", 100 * rms))
             }
             return e
         }
