@@ -28,18 +28,25 @@ import Registration
 
     /// A ring drawn with an elliptical distortion on a mean pattern: ring points + fit recover the axis ratio
     /// and the angle.
-    @Test func ellipseRecoveredFromMeanPattern() throws {
-        let w = 256, (a, b, angle) = (80.0, 76.0, -0.4)
+    /// A ring of height 100 (Gaussian profile, sigma 2 px) on the ellipse (a, b, angle) about (128, 128), over a
+    /// diffuse halo.
+    static func ellipticalRing(width w: Int, a: Double, b: Double, angle: Double) -> [Float] {
         var img = [Float](repeating: 0, count: w * w)
+        let r0 = (a * b).squareRoot()
         for i in 0 ..< w {
             for j in 0 ..< w {
                 let dx = Double(j) + 0.5 - 128, dy = Double(i) + 0.5 - 128
                 let u = dx * cos(angle) + dy * sin(angle), v = -dx * sin(angle) + dy * cos(angle)
-                let rho = ((u / a) * (u / a) + (v / b) * (v / b)).squareRoot() * (a * b).squareRoot()
-                let r0 = (a * b).squareRoot()
+                let rho = ((u / a) * (u / a) + (v / b) * (v / b)).squareRoot() * r0
                 img[i * w + j] = Float(100 * exp(-(rho - r0) * (rho - r0) / 8) + 20 * exp(-rho / 40))
             }
         }
+        return img
+    }
+
+    @Test func ellipseRecoveredFromMeanPattern() throws {
+        let w = 256, (a, b, angle) = (80.0, 76.0, -0.4)
+        let img = Self.ellipticalRing(width: w, a: a, b: b, angle: angle)
         let pts = img.withUnsafeBufferPointer {
             EllipticalDistortion.ringPoints($0, width: w, height: w, centreX: 128, centreY: 128, minRadius: 60, maxRadius: 100)
         }
@@ -57,16 +64,7 @@ import Registration
     /// within 0.05 rad.
     @Test func ellipseRecoveredUnderBraggSpots() throws {
         let w = 256, (a, b, angle) = (80.0, 76.0, -0.4)
-        var img = [Float](repeating: 0, count: w * w)
-        for i in 0 ..< w {
-            for j in 0 ..< w {
-                let dx = Double(j) + 0.5 - 128, dy = Double(i) + 0.5 - 128
-                let u = dx * cos(angle) + dy * sin(angle), v = -dx * sin(angle) + dy * cos(angle)
-                let rho = ((u / a) * (u / a) + (v / b) * (v / b)).squareRoot() * (a * b).squareRoot()
-                let r0 = (a * b).squareRoot()
-                img[i * w + j] = Float(100 * exp(-(rho - r0) * (rho - r0) / 8) + 20 * exp(-rho / 40))
-            }
-        }
+        var img = Self.ellipticalRing(width: w, a: a, b: b, angle: angle)
         var rng = SplitMix64(seed: 9)
         img.withUnsafeMutableBufferPointer { buf in
             for _ in 0 ..< 60 {
