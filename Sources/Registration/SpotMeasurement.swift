@@ -145,8 +145,10 @@ public enum SpotMeasurement {
     /// blur's (`R^2 = r_half^2 - (1.1774 sigma)^2`, the Gaussian rule: zero for a point spot, about 0.8 of the
     /// radius of a flat disc of radius 4 px under sigma 2; the half-maximum radius of a wide disc is a little
     /// less than its radius), and `spacing` the distance to the nearest other spot
-    /// (the window must not reach into its neighbours). 3 R + 2 covers a Gaussian spot to 2.5 sigma and a flat
-    /// disc with a pixel of background on each side; a spot that fits the paper's window keeps it.
+    /// (the window must not reach into its neighbours). Half the side, 1.5 R + 1, reaches 1.8 sigma + 1 px from
+    /// the centre of a Gaussian spot (R = 1.1774 sigma) and about 0.2 of the radius + 1 px past the edge of a
+    /// flat disc (R about 0.8 of its radius), so the centroid sees the disc's edges all round; a spot that fits
+    /// the paper's window keeps it.
     public static func fittedWindow(_ window: Float, halfMaximumRadius r: Float, blurSigma: Float, spacing: Float) -> Float {
         let rb = 1.1774 * max(0, blurSigma)
         let radius = (max(0, r * r - rb * rb)).squareRoot()

@@ -24,6 +24,7 @@ public struct RegisterStage: PipelineStage {
             ConfigKey("prominence", "float", default: "none", "User prominence threshold in data units."),
             ConfigKey("default_prominence", "float", default: "3", "Default prominence in grey levels."),
             ConfigKey("max_spots", "integer", default: "150", "Maximum spots per pattern (the strongest)."),
+            ConfigKey("windows_fit_spots", "boolean", default: "true", "Widen a centroid window narrower than its spot (false: the paper's fixed windows)."),
             ConfigKey("reconstruction", "boolean", default: "true", "Write the reconstructed 4D dataset."),
             ConfigKey("reconstruction_size", "integer", default: "W", "Reconstructed pattern size, px."),
             ConfigKey("find_bad_pixels", "boolean", default: "false", "Find hot and dead pixels from a sample of patterns."),
@@ -72,6 +73,7 @@ public struct RegisterStage: PipelineStage {
             guard v >= 1 else { throw bad("max_spots", "\(v)", "an integer >= 1") }
             p.maxSpots = v
         }
+        p.windowsFitSpots = try t.boolean("windows_fit_spots") ?? true
         if let v = try t.integer("reconstruction_size") {
             guard v >= 8 else { throw bad("reconstruction_size", "\(v)", "an integer >= 8") }
             p.reconstructionSize = v

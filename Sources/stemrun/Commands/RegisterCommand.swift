@@ -116,7 +116,7 @@ struct RegisterCommand: ParsableCommand {
         "output", "png-dir", "csv", "binning", "bin-factor", "centring", "centring-radius", "centring-min-radius",
         "centring-passes", "centring-tolerance", "scan-mean", "background", "background-radius", "blur-sigma",
         "prominence", "default-prominence", "grey-levels", "max-spots", "exclude-edge-maxima", "refine-passes",
-        "direct-beam-window", "spot-window", "refine-on", "refine-baseline", "intensity-disc",
+        "direct-beam-window", "spot-window", "windows-fit-spots", "refine-on", "refine-baseline", "intensity-disc",
         "pseudo-prominence-radii", "reconstruction-size", "combined-mode", "centre-on-beam", "reconstruction-blur",
         "reconstruction", "dark-field", "mask", "find-bad-pixels", "ellipse-ring", "ellipse", "chunk-mb",
     ]
