@@ -412,8 +412,27 @@ public enum RegistrationJob {
         q.scanMean = false
         let pipeline = try RegistrationPipeline(parameters: q, inputShape: det, mask: mask)
         let ws = pipeline.workingShape
-        var sum = [Double](repeating: 0, count: ws.pixelCount)
+        // The mean of the sampled centred patterns outside their own Bragg spots: each is registered (without
+        // the 3 x 3 mean) and the pixels within max(spot window, W/32) of its spots other than the direct beam
+        // are left out, so the spots of crystals on an amorphous film do not hide a fainter ring (a grain's
+        // spots are in its own patterns only, the film's ring in all of them).
+        var sum = [Double](repeating: 0, count: ws.pixelCount), count = [Double](repeating: 0, count: ws.pixelCount)
         var prepared = [Float](repeating: 0, count: ws.pixelCount)
+        var excluded = [Bool](repeating: false, count: ws.pixelCount)
+        var spots = [Spot]()
+        let reach = max(q.spotWindow, Float(ws.columns) / 32)
+        /// The pixels within `reach` of a spot (centres inside the circle), as rows of column ranges.
+        func spotPixels(_ s: Spot, _ body: (Int, Range<Int>) -> Void) {
+            let i0 = max(0, Int((s.y - reach).rounded(.down))), i1 = min(ws.rows - 1, Int((s.y + reach).rounded(.up)))
+            guard i0 <= i1 else { return }
+            for i in i0 ... i1 {
+                let dy = Float(i) + 0.5 - s.y, h2 = reach * reach - dy * dy
+                guard h2 >= 0 else { continue }
+                let h = h2.squareRoot()
+                let j0 = max(0, Int((s.x - h - 0.5).rounded(.up))), j1 = min(ws.columns - 1, Int((s.x + h - 0.5).rounded(.down)))
+                if j0 <= j1 { body(i, j0 ..< j1 + 1) }
+            }
+        }
         try comm.collectively {
             for i in mine {
                 try one.withUnsafeMutableBufferPointer { try source.read(positions: i ..< i + 1, into: $0) }
@@ -423,11 +442,18 @@ public enum RegistrationJob {
                         if q.centring { pipeline.centre(d, count: 1) }
                     }
                 }
-                for k in 0 ..< ws.pixelCount { sum[k] += Double(prepared[k]) }
+                spots.removeAll(keepingCapacity: true)
+                _ = prepared.withUnsafeBufferPointer {
+                    pipeline.registrar.register(pattern: $0, appendingSpotsTo: &spots, reconstruction: nil)
+                }
+                for s in spots.dropFirst() { spotPixels(s) { row, cols in for j in cols { excluded[row * ws.columns + j] = true } } }
+                for k in 0 ..< ws.pixelCount where !excluded[k] { sum[k] += Double(prepared[k]); count[k] += 1 }
+                for s in spots.dropFirst() { spotPixels(s) { row, cols in for j in cols { excluded[row * ws.columns + j] = false } } }
             }
         }
         comm.allreduce(&sum, .sum)
-        let mean = sum.map { Float($0) }
+        comm.allreduce(&count, .sum)
+        let mean = zip(sum, count).map { $0.1 > 0 ? Float($0.0 / $0.1) : 0 }
         func points(about guess: EllipticalDistortion?) -> [(x: Double, y: Double)] {
             mean.withUnsafeBufferPointer {
                 EllipticalDistortion.ringPoints($0, width: ws.columns, height: ws.rows, centreX: Double(ws.columns) / 2,
