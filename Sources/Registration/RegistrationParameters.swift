@@ -33,6 +33,10 @@ public struct RegistrationParameters: Sendable, Equatable {
     /// input is wider than 512 (the authors' target), else 1.
     public var binningFactor: Int = 1
 
+    /// Replace isolated bright pixels (X-ray and cosmic-ray hits) before everything else (`Zingers`). Not a
+    /// step of the paper; on patterns without such pixels it changes nothing.
+    public var removeZingers: Bool = true
+
     // MARK: Step 2, direct-beam centring
     public var centring: Bool = true
     /// Initial radius R0 of the centroid circle: W / 4.

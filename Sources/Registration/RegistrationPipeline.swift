@@ -14,6 +14,8 @@ public final class RegistrationPipeline {
     public let darkFields: [DarkFieldSelector]
     public let registrar: PatternRegistrar
     private var binScratch: [Float]
+    /// Isolated bright pixels replaced so far (`parameters.removeZingers`), over every pattern prepared.
+    public private(set) var zingersReplaced = 0
 
     public init(parameters: RegistrationParameters, inputShape: DetectorShape, mask: PixelMask? = nil,
                 distortion: EllipticalDistortion? = nil, darkFields: [DarkFieldSelector] = []) throws {
@@ -34,7 +36,14 @@ public final class RegistrationPipeline {
 
     public var binningFactor: Int { parameters.binning ? parameters.binningFactor : 1 }
 
-    /// Stage 1: replaces non-finite values by 0, applies the mask (median of valid neighbours) and bins.
+    /// `Zingers.remove` on one input pattern (sanitised and masked) when the parameters ask for it.
+    private func removeZingers(_ pattern: UnsafeMutableBufferPointer<Float>) {
+        guard parameters.removeZingers else { return }
+        zingersReplaced += Zingers.remove(pattern, width: inputShape.columns, height: inputShape.rows)
+    }
+
+    /// Stage 1: replaces non-finite values by 0, applies the mask (median of valid neighbours), replaces the
+    /// isolated bright pixels (`Zingers`, when asked) and bins.
     /// `input` holds `count` input patterns, `output` `count` working patterns. Returns the number of
     /// non-finite input values.
     @discardableResult
@@ -51,6 +60,7 @@ public final class RegistrationPipeline {
                 let src = input.baseAddress! + k * ni
                 invalid += PatternRegistrar.sanitise(src, into: clean.baseAddress!, count: ni).invalid
                 mask?.apply(to: clean)
+                removeZingers(clean)
                 if binningFactor > 1 {
                     Binning.bin(UnsafeBufferPointer(tmp), shape: inputShape, factor: binningFactor, into: dst)
                 }
@@ -79,11 +89,12 @@ public final class RegistrationPipeline {
             let bad = inputIsFinite ? 0 : PatternRegistrar.valueRange(UnsafePointer(pattern.baseAddress!), count: ni).invalid
             if bad > 0 { _ = PatternRegistrar.sanitise(UnsafePointer(pattern.baseAddress!), into: pattern.baseAddress!, count: ni) }
             mask?.apply(to: pattern)
+            removeZingers(pattern)
             return bad
         }
         if binningFactor == 1 {
             try read(0 ..< count, UnsafeMutableBufferPointer(rebasing: output[0 ..< count * ni]))
-            for k in 0 ..< count where !inputIsFinite || mask != nil {
+            for k in 0 ..< count where !inputIsFinite || mask != nil || parameters.removeZingers {
                 invalid += sanitiseAndMask(UnsafeMutableBufferPointer(rebasing: output[k * ni ..< (k + 1) * ni]))
             }
         } else {

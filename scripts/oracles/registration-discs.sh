@@ -4,7 +4,8 @@
 # than the paper's centroid windows), a descan ramp of +-4 px across the scan, three grains, Poisson noise.
 # PASS when, at every single-grain position, no spot is spurious, at most 5 % of the discs are missed, the
 # positions are within 0.1 px RMS (0.3 px at most) of the truth and the direct beam within 0.05 px of the
-# centre; on 2 and 3 ranks. A last case puts the discs on a faint amorphous ring (10 counts under discs of
+# centre; on 2 and 3 ranks. One case adds five single-pixel hits of 2000 counts (X-rays, cosmic rays) to every
+# pattern, which the default zinger filter must remove. A last case puts the discs on a faint amorphous ring (10 counts under discs of
 # 40-112) and distorts the diffraction plane (axis ratio 1.041): `--ellipse-ring` must find the ellipse under
 # the Bragg spots (axis ratio within 0.5 %, angle within 0.1 rad) and the corrected positions must lie within
 # 0.2 px RMS (the ring's slope under the spots biases their centroids, docs/registration.md).
@@ -24,6 +25,7 @@ cases=(
   "256 6 3 | |"
   "128 3 2 | |"
   "512 10 2 | |"
+  "256 4 3 --hits 5 | |"
   "256 4 2 --ring 10 --ellipticity 0.04 --angle 0.5 | --ellipse-ring 55,100 | --rms 0.2"
 )
 for spec in "${cases[@]}"; do

@@ -3,7 +3,7 @@ or conventions with stemrun's `simulate` (flat-topped, exact-area discs of conve
 Gaussian spots, a descan shift that ramps across the scan, three grains, a diffuse halo, Poisson noise).
 
     registration_discs.py make OUT.h5 WIDTH DISC_RADIUS SEED [--gaussian SIGMA] [--ring HEIGHT]
-                          [--ellipticity E --angle RADIANS]
+                          [--ellipticity E --angle RADIANS] [--hits N]
     registration_discs.py compare OUT.h5 REGISTERED.h5 [--rms PX]
 
 With --gaussian the reflections are Gaussian spots of that sigma instead of discs (the direct beam stays a
@@ -11,7 +11,8 @@ disc of 1.5 DISC_RADIUS). --ring adds an amorphous ring of that height (radius 0
 --ellipticity distorts the diffraction plane (the ring and the reflections, about the direct beam) into
 ellipses of semi-axes (1 + E/2, 1 - E/2) at the angle given; the truth is then the corrected frame that stemrun
 maps the ellipse to (the circle of equal area), and `compare` also checks the ellipse stemrun stored (axis
-ratio within 0.5 %, angle within 0.1 rad). `make` writes OUT.h5 (dataset /data, (Ny, Nx, W, W) uint16, chunked by pattern) and OUT.h5.json (the true
+ratio within 0.5 %, angle within 0.1 rad). --hits adds N single-pixel hits of 2000 counts (X-rays, cosmic rays)
+to every pattern. `make` writes OUT.h5 (dataset /data, (Ny, Nx, W, W) uint16, chunked by pattern) and OUT.h5.json (the true
 centres of every disc in the centred frame: the pattern shifted so that the direct beam sits at (W/2, W/2), in
 the pixel-edge convention, pixel j spanning [j, j + 1)). `compare` reads stemrun's spot table and checks, at
 the positions whose 3 x 3 scan neighbourhood lies in one grain (the 3 x 3 mean mixes grains elsewhere): every
@@ -53,7 +54,8 @@ def add_gaussian(image, cx, cy, sigma, value):
     image[y0:y1, x0:x1] += value * np.exp(-((xs[None, :] - cx) ** 2 + (ys[:, None] - cy) ** 2) / (2 * sigma * sigma))
 
 
-def make(path, width, disc_radius, seed, ny=10, nx=12, gaussian_sigma=None, ring=0.0, ellipticity=0.0, ellipse_angle=0.0):
+def make(path, width, disc_radius, seed, ny=10, nx=12, gaussian_sigma=None, ring=0.0, ellipticity=0.0, ellipse_angle=0.0,
+         hits=0):
     rng = np.random.default_rng(seed)
     w = width
     seeds = rng.uniform(0, 1, (3, 2)) * [nx, ny]
@@ -101,7 +103,10 @@ def make(path, width, disc_radius, seed, ny=10, nx=12, gaussian_sigma=None, ring
             interior = all(grain(jx, jy) == g for jx in range(max(0, ix - 1), min(nx, ix + 2))
                            for jy in range(max(0, iy - 1), min(ny, iy + 2)))
             truth.append({"scan": [ix, iy], "discs": discs, "interior": interior})
-            data[iy, ix] = rng.poisson(image).astype(np.uint16)
+            counts = rng.poisson(image)
+            for _ in range(hits):  # X-ray / cosmic-ray hits: single pixels of 2000 counts anywhere
+                counts[rng.integers(0, w), rng.integers(0, w)] += 2000
+            data[iy, ix] = counts.astype(np.uint16)
     with h5py.File(path, "w") as f:
         f.create_dataset("data", data=data, chunks=(1, 1, w, w))
     with open(path + ".json", "w") as f:
@@ -172,7 +177,8 @@ if __name__ == "__main__":
     if sys.argv[1] == "make":
         o = options(sys.argv[6:])
         make(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), gaussian_sigma=o.get("gaussian"),
-             ring=o.get("ring", 0.0), ellipticity=o.get("ellipticity", 0.0), ellipse_angle=o.get("angle", 0.0))
+             ring=o.get("ring", 0.0), ellipticity=o.get("ellipticity", 0.0), ellipse_angle=o.get("angle", 0.0),
+             hits=int(o.get("hits", 0)))
     else:
         o = options(sys.argv[4:])
         sys.exit(0 if compare(sys.argv[2], sys.argv[3], rms_limit=o.get("rms", 0.1)) else 1)

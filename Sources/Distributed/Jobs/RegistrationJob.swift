@@ -49,6 +49,8 @@ public enum RegistrationJob {
         /// value) and only the direct beam passed it: a bright beam sets the range, weak reflections are lost.
         public var beamOnlyByGreyLevels: Int
         public var workingShape: DetectorShape
+        /// Isolated bright pixels replaced (`RegistrationParameters.removeZingers`), over the whole scan.
+        public var zingers: Int = 0
     }
 
     /// Column names of the spot table, in the order of the HDF5 datasets and of the CSV file.
@@ -329,6 +331,7 @@ public enum RegistrationJob {
             _ = sel
         }
         for (name, values) in mapValues { try writer.write("registration/maps/" + name, values) }
+        let zingers = comm.allreduce(pipeline.zingersReplaced, .sum)
         try comm.collectively {
             let g = try output.root.createGroup("registration")
             try g.setAttribute("compression_rate", rate)
@@ -337,6 +340,7 @@ public enum RegistrationJob {
             try g.setAttribute("working_shape", [Int64(working.rows), Int64(working.columns)])
             try g.setAttribute("reconstruction_size", Int64(recSize))
             try g.setAttribute("invalid_pixels", Int64(comm.allreduce(invalidPixels + invalidInput, .sum)))
+            try g.setAttribute("zingers_replaced", Int64(zingers))
             if !options.darkFields.isEmpty {
                 try g.setAttribute("dark_field_selectors", options.darkFields.flatMap { [$0.x, $0.y, $0.radius] })
             }
@@ -377,7 +381,7 @@ public enum RegistrationJob {
         return Summary(positions: scan.count, spots: totalSpots, seconds: Date().timeIntervalSince(start),
                        streamSeconds: streamSeconds, compressionRate: rate, badPixels: mask?.badCount ?? 0,
                        ellipse: ellipse, peakResidentBytes: comm.allreduce(ResourceUsage.peakResidentBytes, .max),
-                       beamOnlyByGreyLevels: comm.allreduce(beamOnly, .sum), workingShape: working)
+                       beamOnlyByGreyLevels: comm.allreduce(beamOnly, .sum), workingShape: working, zingers: zingers)
     }
 
     /// Pre-pass on every `N / samplePatterns`-th scan position (the same sample whatever the rank count):
@@ -523,7 +527,7 @@ public enum RegistrationJob {
         [("binning", "\(p.binning)"), ("binning_factor", "\(p.binningFactor)"), ("centring", "\(p.centring)"),
          ("centring_radius", "\(p.centringInitialRadius)"), ("centring_min_radius", "\(p.centringMinimumRadius)"),
          ("centring_passes", "\(p.centringMaxPasses)"), ("centring_tolerance", "\(p.centringTolerance)"),
-         ("scan_mean", "\(p.scanMean)"), ("background", "\(p.backgroundSubtraction)"),
+         ("remove_zingers", "\(p.removeZingers)"), ("scan_mean", "\(p.scanMean)"), ("background", "\(p.backgroundSubtraction)"),
          ("background_radius", "\(p.backgroundRadius)"), ("blur_sigma", "\(p.blurSigma)"),
          ("prominence", p.userProminence.map { "\($0)" } ?? "none"),
          ("default_prominence_grey_levels", "\(p.defaultProminenceGreyLevels)"), ("grey_levels", p.greyLevelScale.rawValue),

@@ -103,6 +103,8 @@ struct RegisterCommand: ParsableCommand {
     var darkField: [String] = []
     @Option(help: "Bad-pixel mask: HDF5 FILE[:DATASET], non-zero = bad (input detector shape). (default: none)")
     var mask: String?
+    @Flag(help: "Keep isolated bright pixels (default: a pixel above 8 m + 10 sqrt(m + 1), m its brightest neighbour, is an X-ray or cosmic-ray hit and gets the mean of its neighbours).")
+    var keepZingers = false
     @Flag(help: "Find hot and dead pixels from a sample of patterns (default: off).")
     var findBadPixels = false
     @Option(help: "Fit the elliptical distortion on the ring INNER,OUTER (px) of the mean centred pattern. (default: off)")
@@ -116,7 +118,7 @@ struct RegisterCommand: ParsableCommand {
         "output", "png-dir", "csv", "binning", "bin-factor", "centring", "centring-radius", "centring-min-radius",
         "centring-passes", "centring-tolerance", "scan-mean", "background", "background-radius", "blur-sigma",
         "prominence", "default-prominence", "grey-levels", "max-spots", "exclude-edge-maxima", "refine-passes",
-        "direct-beam-window", "spot-window", "windows-fit-spots", "refine-on", "refine-baseline", "intensity-disc",
+        "direct-beam-window", "spot-window", "windows-fit-spots", "remove-zingers", "refine-on", "refine-baseline", "intensity-disc",
         "pseudo-prominence-radii", "reconstruction-size", "combined-mode", "centre-on-beam", "reconstruction-blur",
         "reconstruction", "dark-field", "mask", "find-bad-pixels", "ellipse-ring", "ellipse", "chunk-mb",
     ]
@@ -140,6 +142,10 @@ struct RegisterCommand: ParsableCommand {
                                      s.spots, Double(s.spots) / Double(max(1, s.positions)), s.compressionRate,
                                      Double(s.peakResidentBytes) / 1e6))
             if options.findBadPixels { printOnRoot(comm, "register: \(s.badPixels) bad pixels masked") }
+            if s.zingers > 0 {
+                printOnRoot(comm, String(format: "register: %d isolated bright pixels (X-ray or cosmic-ray hits, %.2f per pattern) replaced by the mean of their neighbours (--keep-zingers keeps them)",
+                                         s.zingers, Double(s.zingers) / Double(max(1, s.positions))))
+            }
             if 2 * s.beamOnlyByGreyLevels >= s.positions && s.positions > 0 {
                 printOnRoot(comm, String(format: "register: note: on %.0f %% of the positions only the direct beam passed the threshold, which came from the paper's 8-bit rule (%.0f grey levels of (max - min) / 255, a range the direct beam sets); for counting detectors with a bright beam use --grey-levels absolute (one grey level = one count) or a lower --default-prominence",
                                          100 * Double(s.beamOnlyByGreyLevels) / Double(s.positions), Double(options.parameters.defaultProminenceGreyLevels)))
@@ -186,6 +192,7 @@ struct RegisterCommand: ParsableCommand {
         if let v = try directBeamWindow ?? cfg.float("direct-beam-window") { p.directBeamWindow = v }
         if let v = try spotWindow ?? cfg.float("spot-window") { p.spotWindow = v }
         p.windowsFitSpots = fixedWindows ? false : (try cfg.bool("windows-fit-spots") ?? true)
+        p.removeZingers = keepZingers ? false : (try cfg.bool("remove-zingers") ?? true)
         if let v = try refineOn ?? cfg.string("refine-on") {
             switch v {
             case "background-subtracted": p.refinementImage = .backgroundSubtracted
