@@ -31,20 +31,12 @@ public enum DirectBeamCentring {
     public static func centroid(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, dx: Float, dy: Float,
                                 radius: Float) -> (x: Float, y: Float)? {
         let cx = Float(width) / 2, cy = Float(height) / 2
-        let r2 = radius * radius
-        let y0 = max(0, Int((cy - radius - 0.5).rounded(.down))), y1 = min(height - 1, Int((cy + radius).rounded(.up)))
-        guard y0 <= y1 else { return nil }
         let p = image.baseAddress!
         let integral = dx == dx.rounded() && dy == dy.rounded()
         var sw = 0.0, sx = 0.0, sy = 0.0
         let zero = SIMD8<Float>()
-        for i in y0 ... y1 {
-            let yc = Float(i) + 0.5 - cy
-            let h2 = r2 - yc * yc
-            if h2 < 0 { continue }
-            let h = h2.squareRoot()
-            let j0 = max(0, Int((cx - h - 0.5).rounded(.up))), j1 = min(width - 1, Int((cx + h - 0.5).rounded(.down)))
-            if j0 > j1 { continue }
+        SpotMeasurement.forEachDiscRow(x: cx, y: cy, radius: radius, width: width, height: height) { i, columns in
+            let j0 = columns.lowerBound, j1 = columns.upperBound - 1
             var rw: Float = 0, rx: Float = 0
             if integral {
                 let si = min(max(i - Int(dy), 0), height - 1)

@@ -24,12 +24,9 @@ public struct EllipticalDistortion: Sendable, Equatable, Codable {
     /// ellipse; about (radial scatter / radius) otherwise. A fit to a ring that is not there scores high.
     public func rmsResidual(points: [(x: Double, y: Double)]) -> Double {
         guard !points.isEmpty, semiMajor > 0, semiMinor > 0 else { return .infinity }
-        let c = cos(angle), s = sin(angle)
         var sum = 0.0
         for p in points {
-            let dx = p.x - centreX, dy = p.y - centreY
-            let u = (c * dx + s * dy) / semiMajor, v = (-s * dx + c * dy) / semiMinor
-            let d = (u * u + v * v).squareRoot() - 1
+            let d = radialResidual(x: p.x, y: p.y)
             sum += d * d
         }
         return (sum / Double(points.count)).squareRoot()

@@ -359,8 +359,7 @@ public final class PatternRegistrar {
             let dx = Float(o.index % w) - x, dy = Float(o.index / w) - y
             nearest = min(nearest, dx * dx + dy * dy)
         }
-        return SpotMeasurement.fittedWindow(window, halfMaximumRadius: r, blurSigma: parameters.blurSigma,
-                                            spacing: nearest.squareRoot())
+        return max(window, min(wanted, nearest.squareRoot())) // = fittedWindow(..., spacing: nearest)
     }
 
     /// Pixels per candidate block: pass 2 flags the blocks of each row that hold a value of at least the

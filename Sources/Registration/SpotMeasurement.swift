@@ -185,21 +185,29 @@ public enum SpotMeasurement {
         let p = image.baseAddress!
         let pj = min(max(Int(x), 0), width - 1), pi = min(max(Int(y), 0), height - 1)
         let peak = p[pi * width + pj]
-        let r2 = radius * radius
-        let i0 = max(0, Int((y - radius - 0.5).rounded(.up))), i1 = min(height - 1, Int((y + radius - 0.5).rounded(.down)))
         var lowest = peak
-        if i0 <= i1 {
-            for i in i0 ... i1 {
-                let dy = Float(i) + 0.5 - y
-                let h2 = r2 - dy * dy
-                if h2 < 0 { continue }
-                let h = h2.squareRoot()
-                let j0 = max(0, Int((x - h - 0.5).rounded(.up))), j1 = min(width - 1, Int((x + h - 0.5).rounded(.down)))
-                if j0 > j1 { continue }
-                let row = p + i * width
-                for j in j0 ... j1 { lowest = min(lowest, row[j]) }
-            }
+        forEachDiscRow(x: x, y: y, radius: radius, width: width, height: height) { i, columns in
+            let row = p + i * width
+            for j in columns { lowest = min(lowest, row[j]) }
         }
         return peak - lowest
+    }
+
+    /// The pixels whose centres lie within `radius` of (x, y), inside the image, row by row: `body(row,
+    /// columns)` for every row that holds any.
+    @inline(__always)
+    public static func forEachDiscRow(x: Float, y: Float, radius: Float, width: Int, height: Int,
+                                      _ body: (Int, Range<Int>) -> Void) {
+        let r2 = radius * radius
+        let i0 = max(0, Int((y - radius - 0.5).rounded(.up))), i1 = min(height - 1, Int((y + radius - 0.5).rounded(.down)))
+        guard i0 <= i1 else { return }
+        for i in i0 ... i1 {
+            let dy = Float(i) + 0.5 - y
+            let h2 = r2 - dy * dy
+            if h2 < 0 { continue }
+            let h = h2.squareRoot()
+            let j0 = max(0, Int((x - h - 0.5).rounded(.up))), j1 = min(width - 1, Int((x + h - 0.5).rounded(.down)))
+            if j0 <= j1 { body(i, j0 ..< j1 + 1) }
+        }
     }
 }

@@ -427,15 +427,7 @@ public enum RegistrationJob {
         let reach = max(q.spotWindow, Float(ws.columns) / 32)
         /// The pixels within `reach` of a spot (centres inside the circle), as rows of column ranges.
         func spotPixels(_ s: Spot, _ body: (Int, Range<Int>) -> Void) {
-            let i0 = max(0, Int((s.y - reach).rounded(.down))), i1 = min(ws.rows - 1, Int((s.y + reach).rounded(.up)))
-            guard i0 <= i1 else { return }
-            for i in i0 ... i1 {
-                let dy = Float(i) + 0.5 - s.y, h2 = reach * reach - dy * dy
-                guard h2 >= 0 else { continue }
-                let h = h2.squareRoot()
-                let j0 = max(0, Int((s.x - h - 0.5).rounded(.up))), j1 = min(ws.columns - 1, Int((s.x + h - 0.5).rounded(.down)))
-                if j0 <= j1 { body(i, j0 ..< j1 + 1) }
-            }
+            SpotMeasurement.forEachDiscRow(x: s.x, y: s.y, radius: reach, width: ws.columns, height: ws.rows, body)
         }
         try comm.collectively {
             for i in mine {
