@@ -75,12 +75,13 @@ public final class RegistrationPipeline {
     /// read straight into `output` and sanitised and masked there; with binning they pass through `staging`
     /// (a whole number of input patterns, at least one) a few at a time, sanitised and masked there and
     /// binned into `output`. The centring then shifts each pattern in place. Returns the number of non-finite
-    /// input values. `inputIsFinite`: the values cannot be NaN or infinite (converted from an integer type),
-    /// so the sanitising scan is skipped.
+    /// input values and the centring shift of each pattern (empty when centring is off). `inputIsFinite`: the
+    /// values cannot be NaN or infinite (converted from an integer type), so the sanitising scan is skipped.
     @discardableResult
     public func prepareBatch(count: Int, into output: UnsafeMutableBufferPointer<Float>,
                              staging: UnsafeMutableBufferPointer<Float>, inputIsFinite: Bool = false,
-                             read: (Range<Int>, UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows -> Int {
+                             read: (Range<Int>, UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows
+        -> (invalid: Int, shifts: [(dx: Float, dy: Float)]) {
         let ni = inputShape.pixelCount, nw = workingShape.pixelCount
         precondition(output.count >= count * nw)
         var invalid = 0
@@ -113,8 +114,8 @@ public final class RegistrationPipeline {
                 k += g
             }
         }
-        if parameters.centring { centre(output, count: count) }
-        return invalid
+        let shifts = parameters.centring ? centre(output, count: count).shifts : []
+        return (invalid, shifts)
     }
 
     /// Stage 2: centres `count` working patterns in place as one batch (methods notes, step 2).

@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct RegistrationMPITests {
     static let spotColumns = ["scan_index", "scan_x", "scan_y", "x", "y", "intensity", "pseudo_prominence", "noise", "threshold"]
     static let maps = ["virtual_bright_field", "full_virtual_bright_field", "spot_count", "noise", "threshold",
-                       "pseudo_prominence_sum", "dark_field_0"]
+                       "pseudo_prominence_sum", "dark_field_0", "beam_x", "beam_y"]
 
     func simulate(_ dir: String, scan: String) throws -> String {
         let input = dir + "/sim.h5"
@@ -54,6 +54,14 @@ import Testing
                 for k in Int(offsets[i]) ..< Int(offsets[i] + counts[i]) { #expect(scanIndex[k] == Double(i)) }
             }
             #expect(counts == c["spot_count"]!)
+            // The beam maps follow the simulated descan path (ramps of 4 and -3 px and a wobble of 0.75 px;
+            // the simulator's pixel centres are integers, the maps' are at j + 0.5).
+            let truth = try H5File.open(input)
+            let tx = try truth.dataset("ground_truth/beam_center_x").readAll(as: Double.self)
+            let ty = try truth.dataset("ground_truth/beam_center_y").readAll(as: Double.self)
+            let errors = (0 ..< 35).map { hypot(c["beam_x"]![$0] - tx[$0] - 0.5, c["beam_y"]![$0] - ty[$0] - 0.5) }
+            #expect(tx.max()! - tx.min()! > 3 && ty.max()! - ty.min()! > 2, "the descan path spans pixels")
+            #expect(errors.max()! < 0.25, "beam map off the simulated beam by up to \(errors.max()!) px")
             // Compression rate = input bytes / spot-table bytes (uint16 64 x 64 patterns, 40 bytes a row).
             let expectedRate = 35.0 * 64 * 64 * 2 / (Double(scanIndex.count) * 40)
             #expect(abs(c["compression_rate"]![0] - expectedRate) < 1e-9 * expectedRate)

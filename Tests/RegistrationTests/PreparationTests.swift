@@ -43,7 +43,7 @@ import Registration
         var output = [Float](repeating: -1, count: count * nw)
         var staging = [Float](repeating: 0, count: factor == 1 ? 0 : stagingPatterns * shape.pixelCount)
         var reads: [Range<Int>] = []
-        let invalid = input.withUnsafeBufferPointer { src in
+        let prepared = input.withUnsafeBufferPointer { src in
             output.withUnsafeMutableBufferPointer { out in staging.withUnsafeMutableBufferPointer { st in
                 pipeline.prepareBatch(count: count, into: out, staging: st) { range, buffer in
                     reads.append(range)
@@ -52,8 +52,12 @@ import Registration
                 }
             } }
         }
-        #expect(invalid == expectedInvalid)
+        #expect(prepared.invalid == expectedInvalid)
         #expect(output == expected)
+        let sameShifts = prepared.shifts.elementsEqual(centring.shifts) { (a: (dx: Float, dy: Float), b: (dx: Float, dy: Float)) -> Bool in
+            a.dx == b.dx && a.dy == b.dy
+        }
+        #expect(sameShifts, "prepareBatch returns the centring's shifts")
         // Without binning one read of the whole row; with binning groups of the staging size, in order.
         let group = factor == 1 ? count : stagingPatterns
         #expect(reads == stride(from: 0, to: count, by: group).map { $0 ..< min(count, $0 + group) })

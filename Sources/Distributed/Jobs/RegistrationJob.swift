@@ -156,13 +156,17 @@ public enum RegistrationJob {
         let staging = UnsafeMutableBufferPointer<Float>.allocate(capacity: stagingPatterns * inputPattern)
         defer { staging.deallocate() }
         var invalidInput = 0 // non-finite input values, replaced by zero in `prepareBatch`
+        // The centring shift of each of this rank's positions (zero without centring), for the beam maps.
+        var shifts = [(dx: Float, dy: Float)](repeating: (0, 0), count: positions.count)
         /// Reads, prepares (sanitise, mask, bin) and centres scan row `r` into its slot.
         func prepareRow(_ r: Int) throws {
             let first = r * scan.columns
-            invalidInput += try pipeline.prepareBatch(count: scan.columns, into: slot(ofRow: r), staging: staging,
-                                                      inputIsFinite: !source.elementType.isFloatingPoint) { range, buffer in
+            let prepared = try pipeline.prepareBatch(count: scan.columns, into: slot(ofRow: r), staging: staging,
+                                                     inputIsFinite: !source.elementType.isFloatingPoint) { range, buffer in
                 try source.read(positions: first + range.lowerBound ..< first + range.upperBound, into: buffer)
             }
+            invalidInput += prepared.invalid
+            for (c, shift) in prepared.shifts.enumerated() { shifts[first + c - positions.lowerBound] = shift }
         }
         /// Sends this block's boundary row on one side to the neighbour there and receives its boundary row
         /// (the halo) in exchange.
@@ -326,11 +330,21 @@ public enum RegistrationJob {
                          attributes: [("description", "number of spots of each scan position")])
         var mapValues: [(String, [Float])] = []
         for (m, name) in PatternMaps.names.enumerated() { mapValues.append((name, maps.map { $0.values[m] })) }
+        let beam = (0 ..< positions.count).map { k in
+            DirectBeamPosition.inInput(directBeam: counts[k] > 0 ? spots[Int(offsets[k]) - spotOffset] : nil,
+                                       shift: shifts[k], binningFactor: pipeline.binningFactor)
+        }
+        mapValues += [("beam_x", beam.map(\.x)), ("beam_y", beam.map(\.y))]
         for (d, sel) in options.darkFields.enumerated() {
             mapValues.append(("dark_field_\(d)", darkFieldValues[d]))
             _ = sel
         }
-        for (name, values) in mapValues { try writer.write("registration/maps/" + name, values) }
+        let beamDescription = "direct-beam position in input-detector pixels (pixel j spans [j, j + 1)): the "
+            + "refined beam of the centred pattern minus the centring shift, times the binning factor; NaN without spots"
+        for (name, values) in mapValues {
+            try writer.write("registration/maps/" + name, values,
+                             attributes: name.hasPrefix("beam_") ? [("description", beamDescription)] : [])
+        }
         let zingers = comm.allreduce(pipeline.zingersReplaced, .sum)
         try comm.collectively {
             let g = try output.root.createGroup("registration")
