@@ -253,6 +253,13 @@ public final class PatternRegistrar {
             }
         }
         candidates.removeAll(keepingCapacity: true)
+        /// The edge and ridge rules on a prominent maximum's top region.
+        func keeps(_ peak: Int) -> Bool {
+            guard p.excludeEdgeMaxima || p.rejectRidges else { return true }
+            let top = prominence.topRegion(cbl, width: w, height: h, peak: peak, threshold: threshold,
+                                           stopAtEdge: p.excludeEdgeMaxima)
+            return !(p.excludeEdgeMaxima && top.touchesEdge) && !(p.rejectRidges && top.isRidge)
+        }
         // Fast exact path: test the interior peaks one by one, highest first, by a bounded fill
         // (`TopographicProminence.isProminent`); the full watershed runs only when the fills exceed their
         // budget (or edge maxima are allowed, or the threshold is not positive). Both accept the same peaks.
@@ -266,10 +273,7 @@ public final class PatternRegistrar {
                 guard let prominent = prominence.isProminent(cbl, width: w, height: h, peak: pk.index,
                                                              threshold: threshold, floor: floor, budget: &budget)
                 else { decided = false; break }
-                if !prominent
-                    || prominence.regionTouchesEdge(cbl, width: w, height: h, peak: pk.index, threshold: threshold) {
-                    continue
-                }
+                if !prominent || !keeps(pk.index) { continue }
                 candidates.append(pk)
                 if candidates.count == p.maxSpots { break }
             }
@@ -279,10 +283,7 @@ public final class PatternRegistrar {
             let peaks = prominence.compute(cbl, width: w, height: h, floor: lowestCandidate - threshold)
             for pk in peaks where pk.prominence > 0 && pk.value - minimum >= threshold
                 && (pk.saddleFound ? pk.prominence >= threshold : pk.value >= lowestCandidate) {
-                if p.excludeEdgeMaxima
-                    && prominence.regionTouchesEdge(cbl, width: w, height: h, peak: pk.index, threshold: threshold) {
-                    continue
-                }
+                if !keeps(pk.index) { continue }
                 candidates.append(pk)
                 if candidates.count == p.maxSpots { break } // peaks come in descending value: the strongest
             }

@@ -75,6 +75,10 @@ public struct RegistrationParameters: Sendable, Equatable {
     public var maxSpots: Int = 150
     /// Exclude maxima whose region within the threshold touches the image edge (ImageJ "exclude edge maxima").
     public var excludeEdgeMaxima: Bool = true
+    /// Reject maxima whose top (the pixels within the threshold of the peak, connected to it) is a ridge and
+    /// not a spot (`TopRegion.isRidge`): the highest point of a ring or a band is prominent by the paper's rule
+    /// but is no reflection. Not a step of the paper; spots and discs are kept whatever their size.
+    public var rejectRidges: Bool = true
 
     // MARK: Sub-pixel refinement and spot record
     public var refinementPasses: Int = 5

@@ -192,11 +192,12 @@ public final class TopographicProminence {
         }
     }
 
-    /// Whether the region of pixels connected to `peak` with value > peak value - `threshold` touches the
-    /// image edge (ImageJ's "exclude edge maxima"). Regions of peaks whose prominence >= threshold are
-    /// disjoint, so testing all accepted peaks costs O(n) in total.
-    public func regionTouchesEdge(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, peak: Int,
-                                  threshold: Float) -> Bool {
+    /// The region of pixels connected to `peak` with value > peak value - `threshold` (its top): whether it
+    /// touches the image edge (ImageJ's "exclude edge maxima"), and its shape. Regions of peaks whose
+    /// prominence >= threshold are disjoint, so testing all accepted peaks costs O(n) in total. With
+    /// `stopAtEdge` the fill ends at the first edge pixel (the shape is then of the part filled).
+    public func topRegion(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, peak: Int,
+                          threshold: Float, stopAtEdge: Bool = true) -> TopRegion {
         let img = image.baseAddress!
         let level = img[peak] - threshold
         currentStamp &+= 1
@@ -205,18 +206,29 @@ public final class TopographicProminence {
             currentStamp = 1
         }
         let mark = currentStamp
+        let px = peak % width, py = peak / width
         return queue.withUnsafeMutableBufferPointer { qb in
             stamp.withUnsafeMutableBufferPointer { st in
                 let q = qb.baseAddress!, st = st.baseAddress!
                 var head = 0, tail = 0
+                var region = TopRegion()
                 q[tail] = Int32(peak); tail += 1; st[peak] = mark
                 while head < tail {
                     let p = Int(q[head]); head += 1
                     let y = p / width, x = p - y * width
-                    if x == 0 || y == 0 || x == width - 1 || y == height - 1 { return true }
+                    region.area += 1
+                    region.secondMoment += Double((x - px) * (x - px) + (y - py) * (y - py))
+                    if x == 0 || y == 0 || x == width - 1 || y == height - 1 {
+                        region.touchesEdge = true
+                        if stopAtEdge { return region }
+                    }
                     for dy in -1 ... 1 {
+                        let yy = y + dy
+                        if yy < 0 || yy >= height { continue }
                         for dx in -1 ... 1 where dx != 0 || dy != 0 {
-                            let nq = (y + dy) * width + x + dx
+                            let xx = x + dx
+                            if xx < 0 || xx >= width { continue }
+                            let nq = yy * width + xx
                             if st[nq] != mark && img[nq] > level {
                                 st[nq] = mark
                                 q[tail] = Int32(nq); tail += 1
@@ -224,9 +236,15 @@ public final class TopographicProminence {
                         }
                     }
                 }
-                return false
+                return region
             }
         }
+    }
+
+    /// Whether the top region of `peak` (`topRegion`) touches the image edge.
+    public func regionTouchesEdge(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, peak: Int,
+                                  threshold: Float) -> Bool {
+        topRegion(image, width: width, height: height, peak: peak, threshold: threshold).touchesEdge
     }
 
     /// Stable LSD radix sort of `keys[0..<count]` by their upper 32 bits (11 + 11 + 10 bits).
@@ -255,4 +273,33 @@ public final class TopographicProminence {
         }
         return inKeys ? keys : spare
     }
+}
+
+/// The top of a maximum: the pixels connected to it within the prominence threshold of its value
+/// (`TopographicProminence.topRegion`).
+public struct TopRegion: Sendable, Equatable {
+    public var area = 0
+    /// Sum over the region of the squared distance (px^2) from the peak pixel.
+    public var secondMoment = 0.0
+    public var touchesEdge = false
+
+    public init() {}
+
+    /// Second moment about the peak over that of a disc of the same area about its centre, A^2 / (2 pi): 1 for
+    /// a disc, (q^2 + 1) / (2 q) for an ellipse of axis ratio q about its centre, up to 3 from the rim of a
+    /// flat disc, pi L / (6 w) from the middle of a ridge of length L and width w, and far more from a point
+    /// of a ring. 0 for an empty region.
+    public var elongation: Double {
+        area > 0 ? secondMoment / (Double(area) * Double(area) / (2 * .pi)) : 0
+    }
+
+    /// The top is a ridge, not a spot: at least `TopRegion.minimumArea` pixels and an elongation above
+    /// `TopRegion.ridgeElongation` (4: an ellipse of axis ratio 7.9, a ridge 7.6 times longer than wide).
+    /// The top of a Bragg spot or disc is compact whatever its size; a ring (amorphous, polycrystalline or
+    /// HOLZ), a Kikuchi band or a long streak has one maximum along it whose prominence is the ridge's height.
+    public var isRidge: Bool { area >= Self.minimumArea && elongation > Self.ridgeElongation }
+
+    public static let ridgeElongation = 4.0
+    /// Smaller tops are too few pixels for a shape.
+    public static let minimumArea = 12
 }
