@@ -46,6 +46,10 @@ public final class PatternRegistrar {
     private let reconstructionBlur: GaussianBlur.RowStream?
     private let paraboloid: ParaboloidBackground
     private let prominence: TopographicProminence
+    /// Per pixel on the upper half of an accepted candidate, that candidate's height over the minimum; 0
+    /// elsewhere (cleared after each pattern through `upperHalfPixels`).
+    private let upperHalfOwner: UnsafeMutablePointer<Float>
+    private var upperHalfPixels: [Int32] = []
 
     public init(parameters: RegistrationParameters, shape: DetectorShape,
                 distortion: EllipticalDistortion? = nil) throws {
@@ -74,18 +78,27 @@ public final class PatternRegistrar {
             ? GaussianBlur.RowStream(blur: GaussianBlur(sigma: parameters.reconstructionBlurSigma), width: rs, height: rs) : nil
         paraboloid = ParaboloidBackground(maxSide: max(shape.rows, shape.columns), radius: parameters.backgroundRadius)
         prominence = TopographicProminence(pixelCapacity: n)
+        upperHalfOwner = .allocate(capacity: n); upperHalfOwner.initialize(repeating: 0, count: n)
+        upperHalfPixels.reserveCapacity(4096)
         candidates.reserveCapacity(4096)
         interiorPeaks.reserveCapacity(4096)
     }
 
     deinit {
         work.deallocate(); blurred.deallocate(); subtracted.deallocate(); rowFix.deallocate(); backgroundRow.deallocate()
-        candidateBlocks.deallocate()
+        candidateBlocks.deallocate(); upperHalfOwner.deallocate()
     }
 
     /// Whether `register` clears the reconstruction canvas before drawing (false: the caller keeps it clear,
     /// for example by zeroing the `Reconstruction.rowBands` it stored).
     public var clearsReconstruction = true
+
+    /// Refined spots closer than this (px) are one spot: the later candidate (farther from the centre) is
+    /// dropped. Two reflections that close cannot be told apart under the localisation blur.
+    public static let duplicateDistance: Float = 1.5
+    /// A maximum on a brighter spot's upper half is part of it below this prominence per unit of that spot's
+    /// height (plateau noise: a few per cent; two spots resolved under the blur: a fifth or more).
+    public static let upperHalfProminence: Float = 0.1
 
     /// Pixels of one reconstructed pattern.
     public var reconstructionPixelCount: Int { parameters.reconstructionSize * parameters.reconstructionSize }
@@ -253,13 +266,46 @@ public final class PatternRegistrar {
             }
         }
         candidates.removeAll(keepingCapacity: true)
-        /// The edge and ridge rules on a prominent maximum's top region.
+        /// The edge, upper-half and ridge rules on a maximum of prominence >= threshold, in descending value.
+        /// A maximum on the upper half of a brighter accepted one (the connected pixels above half its height
+        /// over the minimum) with a prominence under `PatternRegistrar.upperHalfProminence` of that height is
+        /// part of that spot: the shot noise of a disc's plateau makes such maxima, passing the threshold where
+        /// the corners, and so the paper's noise, are dark (a counting detector); two resolved spots have a
+        /// deeper valley between them. A ridge
+        /// is a maximum whose top within the threshold and whose upper half are both elongated
+        /// (`TopRegion.isRidge`): the top alone is a ragged part of a noisy plateau, the upper half alone
+        /// would take a weak spot on a strong ring for the ring.
         func keeps(_ peak: Int) -> Bool {
-            guard p.excludeEdgeMaxima || p.rejectRidges else { return true }
-            let top = prominence.topRegion(cbl, width: w, height: h, peak: peak, threshold: threshold,
-                                           stopAtEdge: p.excludeEdgeMaxima)
-            return !(p.excludeEdgeMaxima && top.touchesEdge) && !(p.rejectRidges && top.isRidge)
+            if p.mergeUpperHalves && upperHalfOwner[peak] > 0 {
+                let least = max(threshold, Self.upperHalfProminence * upperHalfOwner[peak])
+                var budget = n
+                if prominence.isProminent(cbl, width: w, height: h, peak: peak, threshold: least,
+                                          floor: min(lowestCandidate - threshold, cbl[peak] - least), budget: &budget) == false {
+                    return false
+                }
+            }
+            if p.excludeEdgeMaxima || p.rejectRidges {
+                let top = prominence.topRegion(cbl, width: w, height: h, peak: peak, threshold: threshold,
+                                               stopAtEdge: p.excludeEdgeMaxima)
+                if p.excludeEdgeMaxima && top.touchesEdge { return false }
+                if p.rejectRidges && top.isRidge {
+                    let half = prominence.topRegion(cbl, width: w, height: h, peak: peak,
+                                                    threshold: (cbl[peak] - minimum) / 2, stopAtEdge: false)
+                    if half.isRidge { return false }
+                }
+            }
+            if p.mergeUpperHalves {
+                prominence.markTopRegion(cbl, width: w, height: h, peak: peak, threshold: (cbl[peak] - minimum) / 2,
+                                         value: max(Float.leastNormalMagnitude, cbl[peak] - minimum),
+                                         marks: upperHalfOwner, marked: &upperHalfPixels)
+            }
+            return true
         }
+        func clearUpperHalves() {
+            for i in upperHalfPixels { upperHalfOwner[Int(i)] = 0 }
+            upperHalfPixels.removeAll(keepingCapacity: true)
+        }
+        defer { clearUpperHalves() }
         // Fast exact path: test the interior peaks one by one, highest first, by a bounded fill
         // (`TopographicProminence.isProminent`); the full watershed runs only when the fills exceed their
         // budget (or edge maxima are allowed, or the threshold is not positive). Both accept the same peaks.
@@ -277,7 +323,7 @@ public final class PatternRegistrar {
                 candidates.append(pk)
                 if candidates.count == p.maxSpots { break }
             }
-            if !decided { candidates.removeAll(keepingCapacity: true) }
+            if !decided { candidates.removeAll(keepingCapacity: true); clearUpperHalves() }
         }
         if lowestCandidate.isFinite && !decided {
             let peaks = prominence.compute(cbl, width: w, height: h, floor: lowestCandidate - threshold)
@@ -303,6 +349,11 @@ public final class PatternRegistrar {
                 let r = SpotMeasurement.refine(refineImage, width: w, height: h, x: start.x, y: start.y,
                                                window: window,
                                                passes: p.refinementPasses, subtractBaseline: p.refinementBaseline)
+                // Two maxima of one broad spot (a disc's plateau) refine to the same centre: one spot.
+                let d2 = Self.duplicateDistance * Self.duplicateDistance
+                if p.mergeUpperHalves, spots[first...].contains(where: { ($0.x - r.x) * ($0.x - r.x) + ($0.y - r.y) * ($0.y - r.y) < d2 }) {
+                    continue
+                }
                 let intensity = SpotMeasurement.discMean(csub, width: w, height: h, x: r.x, y: r.y,
                                                          diameter: p.intensityDiscDiameter)
                 let pseudo = SpotMeasurement.pseudoProminence(

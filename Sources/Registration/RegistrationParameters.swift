@@ -79,6 +79,11 @@ public struct RegistrationParameters: Sendable, Equatable {
     /// not a spot (`TopRegion.isRidge`): the highest point of a ring or a band is prominent by the paper's rule
     /// but is no reflection. Not a step of the paper; spots and discs are kept whatever their size.
     public var rejectRidges: Bool = true
+    /// A maximum on the upper half of a brighter one (connected pixels above half its height) is part of that
+    /// spot, and refined spots closer than `PatternRegistrar.duplicateDistance` are one: the plateau of a wide
+    /// disc holds several maxima where its shot noise exceeds the paper's (corner) noise. Not a step of the
+    /// paper.
+    public var mergeUpperHalves: Bool = true
 
     // MARK: Sub-pixel refinement and spot record
     public var refinementPasses: Int = 5
