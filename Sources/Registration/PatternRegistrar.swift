@@ -46,10 +46,6 @@ public final class PatternRegistrar {
     private let reconstructionBlur: GaussianBlur.RowStream?
     private let paraboloid: ParaboloidBackground
     private let prominence: TopographicProminence
-    /// Per pixel on the upper half of an accepted candidate, that candidate's height over the minimum; 0
-    /// elsewhere (cleared after each pattern through `upperHalfPixels`).
-    private let upperHalfOwner: UnsafeMutablePointer<Float>
-    private var upperHalfPixels: [Int32] = []
 
     public init(parameters: RegistrationParameters, shape: DetectorShape,
                 distortion: EllipticalDistortion? = nil) throws {
@@ -78,15 +74,13 @@ public final class PatternRegistrar {
             ? GaussianBlur.RowStream(blur: GaussianBlur(sigma: parameters.reconstructionBlurSigma), width: rs, height: rs) : nil
         paraboloid = ParaboloidBackground(maxSide: max(shape.rows, shape.columns), radius: parameters.backgroundRadius)
         prominence = TopographicProminence(pixelCapacity: n)
-        upperHalfOwner = .allocate(capacity: n); upperHalfOwner.initialize(repeating: 0, count: n)
-        upperHalfPixels.reserveCapacity(4096)
         candidates.reserveCapacity(4096)
         interiorPeaks.reserveCapacity(4096)
     }
 
     deinit {
         work.deallocate(); blurred.deallocate(); subtracted.deallocate(); rowFix.deallocate(); backgroundRow.deallocate()
-        candidateBlocks.deallocate(); upperHalfOwner.deallocate()
+        candidateBlocks.deallocate()
     }
 
     /// Whether `register` clears the reconstruction canvas before drawing (false: the caller keeps it clear,
@@ -268,16 +262,16 @@ public final class PatternRegistrar {
         candidates.removeAll(keepingCapacity: true)
         /// The edge, upper-half and ridge rules on a maximum of prominence >= threshold, in descending value.
         /// A maximum on the upper half of a brighter accepted one (the connected pixels above half its height
-        /// over the minimum) with a prominence under `PatternRegistrar.upperHalfProminence` of that height is
-        /// part of that spot: the shot noise of a disc's plateau makes such maxima, passing the threshold where
-        /// the corners, and so the paper's noise, are dark (a counting detector); two resolved spots have a
-        /// deeper valley between them. A ridge
+        /// over the minimum, taken along the straight line between them: a plateau is convex) with a prominence
+        /// under `PatternRegistrar.upperHalfProminence` of that height is part of that spot: the shot noise of
+        /// a disc's plateau makes such maxima, passing the threshold where the corners, and so the paper's
+        /// noise, are dark (a counting detector); two resolved spots have a deeper valley between them. A ridge
         /// is a maximum whose top within the threshold and whose upper half are both elongated
         /// (`TopRegion.isRidge`): the top alone is a ragged part of a noisy plateau, the upper half alone
         /// would take a weak spot on a strong ring for the ring.
         func keeps(_ peak: Int) -> Bool {
-            if p.mergeUpperHalves && upperHalfOwner[peak] > 0 {
-                let least = max(threshold, Self.upperHalfProminence * upperHalfOwner[peak])
+            if p.mergeUpperHalves, let height = upperHalfHeight(of: peak) {
+                let least = max(threshold, Self.upperHalfProminence * height)
                 var budget = n
                 if prominence.isProminent(cbl, width: w, height: h, peak: peak, threshold: least,
                                           floor: min(lowestCandidate - threshold, cbl[peak] - least), budget: &budget) == false {
@@ -294,18 +288,29 @@ public final class PatternRegistrar {
                     if half.isRidge { return false }
                 }
             }
-            if p.mergeUpperHalves {
-                prominence.markTopRegion(cbl, width: w, height: h, peak: peak, threshold: (cbl[peak] - minimum) / 2,
-                                         value: max(Float.leastNormalMagnitude, cbl[peak] - minimum),
-                                         marks: upperHalfOwner, marked: &upperHalfPixels)
-            }
             return true
         }
-        func clearUpperHalves() {
-            for i in upperHalfPixels { upperHalfOwner[Int(i)] = 0 }
-            upperHalfPixels.removeAll(keepingCapacity: true)
+        /// The height over the minimum of the first accepted (brighter) candidate on whose upper half `peak`
+        /// lies, or nil.
+        func upperHalfHeight(of peak: Int) -> Float? {
+            let v = cbl[peak], px = peak % w, py = peak / w
+            for c in candidates {
+                let level = (c.value + minimum) / 2
+                if v <= level { continue }
+                let cx = c.index % w, cy = c.index / w
+                let steps = max(abs(cx - px), abs(cy - py))
+                var above = true
+                var k = 1
+                while k < steps && above { // the pixels on the line between them
+                    let x = px + ((cx - px) * k + (cx > px ? steps / 2 : -(steps / 2))) / steps
+                    let y = py + ((cy - py) * k + (cy > py ? steps / 2 : -(steps / 2))) / steps
+                    above = cbl[y * w + x] > level
+                    k += 1
+                }
+                if above { return c.value - minimum }
+            }
+            return nil
         }
-        defer { clearUpperHalves() }
         // Fast exact path: test the interior peaks one by one, highest first, by a bounded fill
         // (`TopographicProminence.isProminent`); the full watershed runs only when the fills exceed their
         // budget (or edge maxima are allowed, or the threshold is not positive). Both accept the same peaks.
@@ -323,7 +328,7 @@ public final class PatternRegistrar {
                 candidates.append(pk)
                 if candidates.count == p.maxSpots { break }
             }
-            if !decided { candidates.removeAll(keepingCapacity: true); clearUpperHalves() }
+            if !decided { candidates.removeAll(keepingCapacity: true) }
         }
         if lowestCandidate.isFinite && !decided {
             let peaks = prominence.compute(cbl, width: w, height: h, floor: lowestCandidate - threshold)

@@ -241,36 +241,6 @@ public final class TopographicProminence {
         }
     }
 
-    /// Sets `marks` to `value` (> 0) on the pixels of the region of `topRegion(..., stopAtEdge: false)` not
-    /// marked yet (a marked pixel is not passed through) and appends them to `marked`.
-    public func markTopRegion(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, peak: Int, threshold: Float,
-                              value: Float, marks: UnsafeMutablePointer<Float>, marked: inout [Int32]) {
-        let img = image.baseAddress!
-        let level = img[peak] - threshold
-        let start = marked.count
-        guard marks[peak] == 0 else { return }
-        marks[peak] = value
-        marked.append(Int32(peak))
-        var head = start
-        while head < marked.count {
-            let p = Int(marked[head]); head += 1
-            let y = p / width, x = p - y * width
-            for dy in -1 ... 1 {
-                let yy = y + dy
-                if yy < 0 || yy >= height { continue }
-                for dx in -1 ... 1 where dx != 0 || dy != 0 {
-                    let xx = x + dx
-                    if xx < 0 || xx >= width { continue }
-                    let nq = yy * width + xx
-                    if marks[nq] == 0 && img[nq] > level {
-                        marks[nq] = value
-                        marked.append(Int32(nq))
-                    }
-                }
-            }
-        }
-    }
-
     /// Whether the top region of `peak` (`topRegion`) touches the image edge.
     public func regionTouchesEdge(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, peak: Int,
                                   threshold: Float) -> Bool {
