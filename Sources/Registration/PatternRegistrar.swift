@@ -45,6 +45,8 @@ public final class PatternRegistrar {
     /// The optional final blur of the reconstruction (`reconstructionBlurSigma > 0`).
     private let reconstructionBlur: GaussianBlur.RowStream?
     private let paraboloid: ParaboloidBackground
+    /// Workspace of the beam-flank correction: a window's neighbourhood, and the samples of one circle.
+    private let patch: UnsafeMutablePointer<Float>, circleSamples: UnsafeMutablePointer<Float>
     private let prominence: TopographicProminence
 
     public init(parameters: RegistrationParameters, shape: DetectorShape,
@@ -74,13 +76,15 @@ public final class PatternRegistrar {
             ? GaussianBlur.RowStream(blur: GaussianBlur(sigma: parameters.reconstructionBlurSigma), width: rs, height: rs) : nil
         paraboloid = ParaboloidBackground(maxSide: max(shape.rows, shape.columns), radius: parameters.backgroundRadius)
         prominence = TopographicProminence(pixelCapacity: n)
+        patch = .allocate(capacity: n); patch.initialize(repeating: 0, count: n)
+        circleSamples = .allocate(capacity: 128); circleSamples.initialize(repeating: 0, count: 128)
         candidates.reserveCapacity(4096)
         interiorPeaks.reserveCapacity(4096)
     }
 
     deinit {
         work.deallocate(); blurred.deallocate(); subtracted.deallocate(); rowFix.deallocate(); backgroundRow.deallocate()
-        candidateBlocks.deallocate()
+        candidateBlocks.deallocate(); patch.deallocate(); circleSamples.deallocate()
     }
 
     /// Whether `register` clears the reconstruction canvas before drawing (false: the caller keeps it clear,
@@ -344,6 +348,7 @@ public final class PatternRegistrar {
             Self.sortByDistanceToCentre(&candidates, width: w, height: h)
             // Sub-pixel refinement and record.
             let refineImage: UnsafeBufferPointer<Float> = p.refinementImage == .blurred ? cbl : csub
+            var flank: BeamFlank?, flankPlan: (x: Float, y: Float, reach: Int)? // the flank, built when first needed
             for (k, c) in candidates.enumerated() {
                 let isDirect = k == 0
                 let start = (x: Float(c.index % w) + 0.5, y: Float(c.index / w) + 0.5)
@@ -351,9 +356,39 @@ public final class PatternRegistrar {
                 if p.windowsFitSpots {
                     window = fittedWindow(window, candidate: k, image: cbl, width: w, height: h)
                 }
-                let r = SpotMeasurement.refine(refineImage, width: w, height: h, x: start.x, y: start.y,
+                var r: (x: Float, y: Float)
+                if let plan = flankPlan, flank == nil,
+                   flankBox(start: start, window: window, centre: (plan.x, plan.y), reach: plan.reach, width: w, height: h) != nil {
+                    flank = BeamFlank(refineImage, width: w, height: h, centreX: plan.x, centreY: plan.y, reach: plan.reach,
+                                      scratch: circleSamples)
+                }
+                if let f = flank, let box = flankBox(start: start, window: window, centre: (f.centreX, f.centreY),
+                                                     reach: f.reach, width: w, height: h) {
+                    // The window's neighbourhood less the beam's flank (`BeamFlank`).
+                    let pw = box.x1 - box.x0 + 1, ph = box.y1 - box.y0 + 1
+                    for i in 0 ..< ph {
+                        let dy = Float(box.y0 + i) + 0.5 - f.centreY
+                        let src = refineImage.baseAddress! + (box.y0 + i) * w + box.x0, dst = patch + i * pw
+                        for j in 0 ..< pw {
+                            let dx = Float(box.x0 + j) + 0.5 - f.centreX
+                            dst[j] = src[j] - f.value(atDistance: (dx * dx + dy * dy).squareRoot())
+                        }
+                    }
+                    let q = SpotMeasurement.refine(UnsafeBufferPointer(start: patch, count: pw * ph), width: pw, height: ph,
+                                                   x: start.x - Float(box.x0), y: start.y - Float(box.y0), window: window,
+                                                   passes: p.refinementPasses, subtractBaseline: p.refinementBaseline)
+                    r = (q.x + Float(box.x0), q.y + Float(box.y0))
+                } else {
+                    r = SpotMeasurement.refine(refineImage, width: w, height: h, x: start.x, y: start.y,
                                                window: window,
                                                passes: p.refinementPasses, subtractBaseline: p.refinementBaseline)
+                }
+                if isDirect && p.correctBeamFlank {
+                    // Out to where the beam's flank has fallen: twice its half-maximum radius and 4 blur sigmas.
+                    let half = SpotMeasurement.halfMaximumRadius(cbl, width: w, height: h, index: c.index,
+                                                                 limit: max(1, min(w, h) / 4))
+                    flankPlan = (r.x, r.y, Int((2 * half + 4 * p.blurSigma).rounded(.up)) + 1)
+                }
                 // Two maxima of one broad spot (a disc's plateau) refine to the same centre: one spot.
                 let d2 = Self.duplicateDistance * Self.duplicateDistance
                 if p.mergeUpperHalves, spots[first...].contains(where: { ($0.x - r.x) * ($0.x - r.x) + ($0.y - r.y) * ($0.y - r.y) < d2 }) {
@@ -417,6 +452,19 @@ public final class PatternRegistrar {
             nearest = min(nearest, dx * dx + dy * dy)
         }
         return max(window, min(wanted, nearest.squareRoot())) // = fittedWindow(..., spacing: nearest)
+    }
+
+    /// The neighbourhood of a centroid window (its side plus 6 px of room to move on each side, inside the
+    /// image) when it reaches within the flank's reach of the beam; nil otherwise.
+    private func flankBox(start: (x: Float, y: Float), window: Float, centre: (x: Float, y: Float), reach: Int,
+                          width w: Int, height h: Int) -> (x0: Int, x1: Int, y0: Int, y1: Int)? {
+        let half = window / 2 + 6
+        let nx = max(start.x - half, min(centre.x, start.x + half)), ny = max(start.y - half, min(centre.y, start.y + half))
+        let dx = nx - centre.x, dy = ny - centre.y
+        guard dx * dx + dy * dy < Float(reach * reach) else { return nil }
+        let x0 = max(0, Int(start.x - half)), x1 = min(w - 1, Int(start.x + half))
+        let y0 = max(0, Int(start.y - half)), y1 = min(h - 1, Int(start.y + half))
+        return x0 <= x1 && y0 <= y1 ? (x0, x1, y0, y1) : nil
     }
 
     /// Pixels per candidate block: pass 2 flags the blocks of each row that hold a value of at least the

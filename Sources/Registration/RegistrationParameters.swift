@@ -84,6 +84,9 @@ public struct RegistrationParameters: Sendable, Equatable {
     /// disc holds several maxima where its shot noise exceeds the paper's (corner) noise. Not a step of the
     /// paper.
     public var mergeUpperHalves: Bool = true
+    /// Take the direct beam's flank (`BeamFlank`) out of the centroid windows of the spots next to it. Not a
+    /// step of the paper; spots beyond the flank's reach are refined as the paper does.
+    public var correctBeamFlank: Bool = true
 
     // MARK: Sub-pixel refinement and spot record
     public var refinementPasses: Int = 5

@@ -539,6 +539,7 @@ public enum RegistrationJob {
          ("default_prominence_grey_levels", "\(p.defaultProminenceGreyLevels)"), ("grey_levels", p.greyLevelScale.rawValue),
          ("max_spots", "\(p.maxSpots)"), ("exclude_edge_maxima", "\(p.excludeEdgeMaxima)"),
          ("reject_ridges", "\(p.rejectRidges)"), ("merge_upper_halves", "\(p.mergeUpperHalves)"),
+         ("beam_flank", "\(p.correctBeamFlank)"),
          ("refine_passes", "\(p.refinementPasses)"), ("direct_beam_window", "\(p.directBeamWindow)"),
          ("spot_window", "\(p.spotWindow)"), ("windows_fit_spots", "\(p.windowsFitSpots)"),
          ("refine_on", p.refinementImage.rawValue),

@@ -26,6 +26,7 @@ public struct RegisterStage: PipelineStage {
             ConfigKey("max_spots", "integer", default: "150", "Maximum spots per pattern (the strongest)."),
             ConfigKey("reject_ridges", "boolean", default: "true", "Reject maxima whose top is a ridge (the highest point of a ring or band), not a spot."),
             ConfigKey("merge_upper_halves", "boolean", default: "true", "A maximum on the upper half of a brighter spot, or refined to within 1.5 px of one, is part of it."),
+            ConfigKey("beam_flank", "boolean", default: "true", "Take the direct beam's flank out of the centroid windows of the spots next to it."),
             ConfigKey("remove_zingers", "boolean", default: "true", "Replace isolated bright pixels (X-ray and cosmic-ray hits) by the mean of their neighbours."),
             ConfigKey("windows_fit_spots", "boolean", default: "true", "Widen a centroid window narrower than its spot (false: the paper's fixed windows)."),
             ConfigKey("reconstruction", "boolean", default: "true", "Write the reconstructed 4D dataset."),
@@ -80,6 +81,7 @@ public struct RegisterStage: PipelineStage {
         p.removeZingers = try t.boolean("remove_zingers") ?? true
         p.rejectRidges = try t.boolean("reject_ridges") ?? true
         p.mergeUpperHalves = try t.boolean("merge_upper_halves") ?? true
+        p.correctBeamFlank = try t.boolean("beam_flank") ?? true
         if let v = try t.integer("reconstruction_size") {
             guard v >= 8 else { throw bad("reconstruction_size", "\(v)", "an integer >= 8") }
             p.reconstructionSize = v

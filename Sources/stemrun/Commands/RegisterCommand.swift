@@ -74,6 +74,8 @@ struct RegisterCommand: ParsableCommand {
     var keepRidges = false
     @Flag(help: "Keep maxima on the upper half of a brighter spot and spots refined to within 1.5 px of another (default: they are part of that spot, as the maxima of a wide disc's noisy plateau).")
     var keepUpperHalfMaxima = false
+    @Flag(help: "Leave the direct beam's flank in the centroid windows of the spots next to it (default: its radial profile, a low quantile of each circle about the beam, is taken out of them).")
+    var noBeamFlank = false
 
     @Option(help: "Centroid refinement passes. (default: 5)")
     var refinePasses: Int?
@@ -121,7 +123,7 @@ struct RegisterCommand: ParsableCommand {
     static let configKeys: Set<String> = [
         "output", "png-dir", "csv", "binning", "bin-factor", "centring", "centring-radius", "centring-min-radius",
         "centring-passes", "centring-tolerance", "scan-mean", "background", "background-radius", "blur-sigma",
-        "prominence", "default-prominence", "grey-levels", "max-spots", "exclude-edge-maxima", "reject-ridges", "merge-upper-halves", "refine-passes",
+        "prominence", "default-prominence", "grey-levels", "max-spots", "exclude-edge-maxima", "reject-ridges", "merge-upper-halves", "beam-flank", "refine-passes",
         "direct-beam-window", "spot-window", "windows-fit-spots", "remove-zingers", "refine-on", "refine-baseline", "intensity-disc",
         "pseudo-prominence-radii", "reconstruction-size", "combined-mode", "centre-on-beam", "reconstruction-blur",
         "reconstruction", "dark-field", "mask", "find-bad-pixels", "ellipse-ring", "ellipse", "chunk-mb",
@@ -194,6 +196,7 @@ struct RegisterCommand: ParsableCommand {
         p.excludeEdgeMaxima = keepEdgeMaxima ? false : (try cfg.bool("exclude-edge-maxima") ?? true)
         p.rejectRidges = keepRidges ? false : (try cfg.bool("reject-ridges") ?? true)
         p.mergeUpperHalves = keepUpperHalfMaxima ? false : (try cfg.bool("merge-upper-halves") ?? true)
+        p.correctBeamFlank = noBeamFlank ? false : (try cfg.bool("beam-flank") ?? true)
         if let v = try refinePasses ?? cfg.int("refine-passes") { p.refinementPasses = v }
         if let v = try directBeamWindow ?? cfg.float("direct-beam-window") { p.directBeamWindow = v }
         if let v = try spotWindow ?? cfg.float("spot-window") { p.spotWindow = v }

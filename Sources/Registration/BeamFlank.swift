@@ -1,0 +1,70 @@
+import Foundation
+
+/// The direct beam's flank under the spots next to it: at each radius r from the refined beam up to `reach`,
+/// a low quantile (0.3) of the pattern sampled around the circle, made non-increasing outwards (so a ring of
+/// Bragg spots at some radius never raises it), minus its value at `reach` (so it ends at zero there). A
+/// disc next to a much brighter beam has the beam's flank on one side of its centroid window, which pulls it
+/// towards the beam (0.3-0.6 px on pyxem's tilt-boundary discs, 6 px apart from a beam 5x brighter); the
+/// window's border mean, a constant, cannot take a slope out, and this profile can. Beyond `reach` the
+/// pattern is left as it is.
+public struct BeamFlank {
+    public let centreX: Float, centreY: Float
+    /// The profile at whole radii 0 ... reach (the last is 0).
+    public private(set) var values: [Float]
+    public var reach: Int { values.count - 1 }
+    /// Fraction of each circle's samples below the value taken: spots may cover up to 70 % of a circle.
+    public static let quantile: Float = 0.3
+
+    /// The profile of `image` (width x height, pixel j spanning [j, j + 1)) about (x, y) out to `reach` px;
+    /// `scratch` holds at least 128 values.
+    public init(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, centreX x: Float, centreY y: Float,
+                reach: Int, scratch: UnsafeMutablePointer<Float>) {
+        centreX = x; centreY = y
+        let p = image.baseAddress!
+        var v = [Float](repeating: 0, count: max(1, reach) + 1)
+        for r in 0 ... max(1, reach) {
+            let m = max(8, min(128, Int(2 * Float.pi * Float(r))))
+            var n = 0
+            for k in 0 ..< m {
+                let a = 2 * Float.pi * Float(k) / Float(m)
+                let sx = x + Float(r) * cos(a) - 0.5, sy = y + Float(r) * sin(a) - 0.5 // pixel-centre coordinates
+                guard sx >= 0, sy >= 0, sx <= Float(width - 1), sy <= Float(height - 1) else { continue }
+                let j = min(width - 2, Int(sx)), i = min(height - 2, Int(sy))
+                let fx = sx - Float(j), fy = sy - Float(i)
+                let q = p + i * width + j
+                scratch[n] = (1 - fy) * ((1 - fx) * q[0] + fx * q[1]) + fy * ((1 - fx) * q[width] + fx * q[width + 1])
+                n += 1
+            }
+            v[r] = n > 0 ? Self.select(UnsafeMutableBufferPointer(start: scratch, count: n),
+                                       rank: min(n - 1, Int(Self.quantile * Float(n)))) : 0
+            if r > 0 { v[r] = min(v[r], v[r - 1]) }
+        }
+        let end = v[v.count - 1]
+        values = v.map { $0 - end }
+    }
+
+    /// The profile at distance `d` from the beam (linear between whole radii; 0 from `reach` on).
+    @inline(__always)
+    public func value(atDistance d: Float) -> Float {
+        let r0 = Int(d)
+        if r0 >= reach { return 0 }
+        let f = d - Float(r0)
+        return (1 - f) * values[r0] + f * values[r0 + 1]
+    }
+
+    /// The value of rank `k` (0-based) of `values`, reordering them (quickselect).
+    static func select(_ values: UnsafeMutableBufferPointer<Float>, rank k: Int) -> Float {
+        var lo = 0, hi = values.count - 1
+        while lo < hi {
+            let pivot = values[(lo + hi) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if k <= j { hi = j } else if k >= i { lo = i } else { return values[k] }
+        }
+        return values[k]
+    }
+}
