@@ -24,7 +24,9 @@ public struct PixelMask: Sendable, Equatable {
     /// Indices of the bad pixels, ascending.
     public var badIndices: [Int] { isBad.indices.filter { isBad[$0] } }
 
-    /// Replaces every bad pixel of `pattern` by the median of its valid 3 x 3 neighbours (0 when none is valid).
+    /// Replaces every bad pixel of `pattern`: an isolated one by the median of its valid 3 x 3 neighbours, one
+    /// of a cluster or a gap by linear interpolation across it (`interpolated`; the median of its valid
+    /// neighbours where that fails, 0 when none is valid).
     public func apply(to pattern: UnsafeMutableBufferPointer<Float>) {
         let w = shape.columns, h = shape.rows
         precondition(pattern.count >= w * h)
@@ -43,9 +45,46 @@ public struct PixelMask: Sendable, Equatable {
                         nb[n] = pattern[q]; n += 1
                     }
                 }
-                pattern[i] = n == 0 ? 0 : Self.median(nb.baseAddress!, n)
+                // An isolated bad pixel: the median of its neighbours; one of a cluster or a gap (a bad
+                // neighbour): linear across it (a copy of one side's neighbours would bias what crosses it).
+                let full = (y > 0 && y < h - 1 ? 3 : 2) * (x > 0 && x < w - 1 ? 3 : 2) - 1
+                if n == full {
+                    pattern[i] = Self.median(nb.baseAddress!, n)
+                } else if let v = interpolated(pattern, x: x, y: y) {
+                    pattern[i] = v
+                } else {
+                    pattern[i] = n == 0 ? 0 : Self.median(nb.baseAddress!, n)
+                }
             }
         }
+    }
+
+    /// A bad pixel of a cluster or a gap: linear between the nearest good pixels along its row, its column or
+    /// a diagonal (where two gaps cross), whichever pair is closer (within 8 steps on each side); nil when
+    /// none has a good pixel on both sides.
+    func interpolated(_ pattern: UnsafeMutableBufferPointer<Float>, x: Int, y: Int) -> Float? {
+        let w = shape.columns, h = shape.rows
+        var best: (span: Float, value: Float)?
+        // Rows and columns first; the diagonals for the crossing of two gaps.
+        for (dx, dy) in [(1, 0), (0, 1), (1, 1), (1, -1)] {
+            var ends: [(Int, Float)] = []
+            for s in [-1, 1] {
+                var k = 1
+                while k <= 8 {
+                    let xx = x + s * k * dx, yy = y + s * k * dy
+                    if xx < 0 || yy < 0 || xx >= w || yy >= h { break }
+                    let q = yy * w + xx
+                    if !isBad[q] && pattern[q].isFinite { ends.append((k, pattern[q])); break }
+                    k += 1
+                }
+            }
+            guard ends.count == 2 else { continue }
+            let steps = ends[0].0 + ends[1].0
+            let value = (Float(ends[1].0) * ends[0].1 + Float(ends[0].0) * ends[1].1) / Float(steps)
+            let span = Float(steps) * (dx != 0 && dy != 0 ? 1.4142 : 1)
+            if best == nil || span < best!.span { best = (span, value) }
+        }
+        return best?.value
     }
 
     /// Median of `n <= 9` values (sorted in place by insertion).
@@ -103,8 +142,13 @@ public struct PixelStatistics: Sendable {
 
     /// Hot and dead pixels found from the data.
     ///
-    /// - dead: zero in every pattern while the median of its 3 x 3 neighbours' non-zero fractions is > 1/2;
-    /// - hot: `mean - median(neighbour means) > hotSigmas * 1.4826 * MAD` (MAD = median absolute deviation of
+    /// - dead: zero in every pattern while the median of its 3 x 3 neighbours' non-zero fractions is > 1/2, or
+    ///   while along its row or its column the nearest pixels on both sides within `gapReach` px that are
+    ///   not zero in every pattern are non-zero in most, or along a diagonal (a gap of up to 2 gapReach - 1
+    ///   pixels between detector modules and where two cross, a dead row or column; the edge of a dark region
+    ///   has live pixels on one side only);
+    /// - hot: `mean - median(neighbour means) > hotSigmas * 1.4826 * MAD` (neighbours zero in every pattern
+    ///   left out; MAD = median absolute deviation of
     ///   that residual over the detector) *and* `mean > hotRatio * median(neighbour means)`: the ratio test
     ///   keeps genuine sharp features (the direct beam, a few pixels wide, is at most a few times its
     ///   neighbours) while isolated hot pixels are orders of magnitude above theirs.
@@ -124,7 +168,10 @@ public struct PixelStatistics: Sendable {
                     for dx in -1 ... 1 where dx != 0 || dy != 0 {
                         let yy = y + dy, xx = x + dx
                         if yy < 0 || yy >= h || xx < 0 || xx >= w { continue }
-                        nb.append(mean[yy * w + xx]); frac.append(nonZeroCounts[yy * w + xx] / pc)
+                        frac.append(nonZeroCounts[yy * w + xx] / pc)
+                        // Neighbours zero in every pattern (dead, a gap) do not set the level a hot pixel
+                        // stands above.
+                        if nonZeroCounts[yy * w + xx] > 0 { nb.append(mean[yy * w + xx]) }
                     }
                 }
                 let i = y * w + x
@@ -132,6 +179,31 @@ public struct PixelStatistics: Sendable {
                 medians[i] = m
                 residual[i] = mean[i] - m
                 if nonZeroCounts[i] == 0 && Self.median(&frac) > 0.5 { mask.isBad[i] = true }
+            }
+        }
+        // Gaps: zero always, live pixels on both sides along a row or a column.
+        func live(_ x: Int, _ y: Int) -> Bool? { // nil: zero in every pattern too
+            let c = nonZeroCounts[y * w + x]
+            return c == 0 ? nil : c / pc > 0.5
+        }
+        func bracketed(_ x: Int, _ y: Int, _ dx: Int, _ dy: Int) -> Bool {
+            var sides = 0
+            for s in [-1, 1] {
+                var k = 1
+                while k <= Self.gapReach {
+                    let xx = x + s * k * dx, yy = y + s * k * dy
+                    if xx < 0 || yy < 0 || xx >= w || yy >= h { return false }
+                    if let l = live(xx, yy) { if l { sides += 1 }; break }
+                    k += 1
+                }
+            }
+            return sides == 2
+        }
+        for y in 0 ..< h {
+            for x in 0 ..< w where nonZeroCounts[y * w + x] == 0 && !mask.isBad[y * w + x] {
+                if bracketed(x, y, 1, 0) || bracketed(x, y, 0, 1) || bracketed(x, y, 1, 1) || bracketed(x, y, 1, -1) {
+                    mask.isBad[y * w + x] = true
+                }
             }
         }
         var absResidual = residual.map { abs($0) }
@@ -143,6 +215,9 @@ public struct PixelStatistics: Sendable {
         }
         return mask
     }
+
+    /// The widest gap found: live pixels at most this far on both sides.
+    public static let gapReach = 4
 
     static func median(_ v: inout [Double]) -> Double {
         guard !v.isEmpty else { return 0 }

@@ -111,7 +111,7 @@ struct RegisterCommand: ParsableCommand {
     var mask: String?
     @Flag(help: "Keep isolated bright pixels (default: a pixel above 8 m + 10 sqrt(m + 1), m its brightest neighbour, is an X-ray or cosmic-ray hit and gets the mean of its neighbours).")
     var keepZingers = false
-    @Flag(help: "Find hot and dead pixels from a sample of patterns (default: off).")
+    @Flag(help: "Find hot and dead pixels, dead rows and columns and the gaps between detector modules from a sample of patterns; gaps are filled by interpolation across them (default: off).")
     var findBadPixels = false
     @Option(help: "Fit the elliptical distortion on the ring INNER,OUTER (px) of the mean centred pattern. (default: off)")
     var ellipseRing: String?
