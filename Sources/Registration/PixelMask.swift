@@ -144,9 +144,10 @@ public struct PixelStatistics: Sendable {
     ///
     /// - dead: zero in every pattern while the median of its 3 x 3 neighbours' non-zero fractions is > 1/2, or
     ///   while along its row or its column the nearest pixels on both sides within `gapReach` px that are
-    ///   not zero in every pattern are non-zero in most, or along a diagonal (a gap of up to 2 gapReach - 1
-    ///   pixels between detector modules and where two cross, a dead row or column; the edge of a dark region
-    ///   has live pixels on one side only);
+    ///   not zero in every pattern are non-zero in most, or along a diagonal, and it lies on a run of
+    ///   `gapLength` such pixels along a row or a column (a gap of up to 2 gapReach - 1 pixels between detector
+    ///   modules and where two cross, a dead row or column; the edge of a dark region has live pixels on one
+    ///   side only);
     /// - hot: `mean - median(neighbour means) > hotSigmas * 1.4826 * MAD` (neighbours zero in every pattern
     ///   left out; MAD = median absolute deviation of
     ///   that residual over the detector) *and* `mean > hotRatio * median(neighbour means)`: the ratio test
@@ -199,8 +200,22 @@ public struct PixelStatistics: Sendable {
             }
             return sides == 2
         }
+        /// Whether (x, y) lies on a run of at least `gapLength` pixels zero in every pattern along (dx, dy).
+        func onLine(_ x: Int, _ y: Int, _ dx: Int, _ dy: Int) -> Bool {
+            var run = 1
+            for s in [-1, 1] {
+                var k = 1
+                while run < Self.gapLength {
+                    let xx = x + s * k * dx, yy = y + s * k * dy
+                    if xx < 0 || yy < 0 || xx >= w || yy >= h || nonZeroCounts[yy * w + xx] != 0 { break }
+                    run += 1; k += 1
+                }
+            }
+            return run >= Self.gapLength
+        }
         for y in 0 ..< h {
             for x in 0 ..< w where nonZeroCounts[y * w + x] == 0 && !mask.isBad[y * w + x] {
+                guard onLine(x, y, 1, 0) || onLine(x, y, 0, 1) else { continue }
                 if bracketed(x, y, 1, 0) || bracketed(x, y, 0, 1) || bracketed(x, y, 1, 1) || bracketed(x, y, 1, -1) {
                     mask.isBad[y * w + x] = true
                 }
@@ -218,6 +233,9 @@ public struct PixelStatistics: Sendable {
 
     /// The widest gap found: live pixels at most this far on both sides.
     public static let gapReach = 4
+    /// A gap is a line: its pixels lie on runs of at least this many pixels zero in every pattern along a row
+    /// or a column (zeros between two spots of noise-free data are not a gap).
+    public static let gapLength = 16
 
     static func median(_ v: inout [Double]) -> Double {
         guard !v.isEmpty else { return 0 }

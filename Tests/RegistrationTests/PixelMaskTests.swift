@@ -82,6 +82,23 @@ import Registration
         #expect(worstGapped > 0.1, "gapped: \(worstGapped) px")
     }
 
+    /// Zero lines between live ones are gaps (`DetectorLines`); a zero band at the detector's edge (dark high
+    /// angles) and the zero lines of sparse counting data (0.02 counts per pixel) are not.
+    @Test func zeroGapLinesCounted() {
+        let w = 64, h = 48
+        var rng = SplitMix64(seed: 9)
+        var sparse = (0 ..< w * h).map { _ in Float(rng.poisson(0.02)) } // sparse counts: zero lines between
+        #expect(sparse.withUnsafeBufferPointer { DetectorLines.zeroGaps($0, width: w, height: h) } == (0, 0))
+        sparse = []
+        var p = (0 ..< w * h).map { _ in Float(rng.poisson(3)) }
+        for x in 0 ..< w { for y in 0 ..< 3 { p[y * w + x] = 0 } } // a dark band at the top edge
+        #expect(p.withUnsafeBufferPointer { DetectorLines.zeroGaps($0, width: w, height: h) } == (0, 0))
+        for y in 0 ..< h { for x in 31 ... 32 { p[y * w + x] = 0 } }
+        for x in 0 ..< w { p[20 * w + x] = 0 }
+        let g = p.withUnsafeBufferPointer { DetectorLines.zeroGaps($0, width: w, height: h) }
+        #expect(g == (1, 2), "\(g)")
+    }
+
     @Test func maskShapeChecked() {
         #expect(throws: STEMError.self) { _ = try PixelMask(shape: .init(rows: 2, columns: 2), isBad: [true]) }
     }

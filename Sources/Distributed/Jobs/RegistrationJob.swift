@@ -51,6 +51,9 @@ public enum RegistrationJob {
         public var workingShape: DetectorShape
         /// Isolated bright pixels replaced (`RegistrationParameters.removeZingers`), over the whole scan.
         public var zingers: Int = 0
+        /// Rows and columns zero between live ones in the first pattern a rank read (the most over the ranks;
+        /// `DetectorLines.zeroGaps`): module gaps or dead lines that no mask covers.
+        public var zeroGapLines: (rows: Int, columns: Int) = (0, 0)
     }
 
     /// Column names of the spot table, in the order of the HDF5 datasets and of the CSV file.
@@ -159,11 +162,17 @@ public enum RegistrationJob {
         // The centring shift of each of this rank's positions (zero without centring), for the beam maps.
         var shifts = [(dx: Float, dy: Float)](repeating: (0, 0), count: positions.count)
         /// Reads, prepares (sanitise, mask, bin) and centres scan row `r` into its slot.
+        var gapLines = (rows: 0, columns: 0), gapsLooked = mask != nil // a mask covers them
         func prepareRow(_ r: Int) throws {
             let first = r * scan.columns
             let prepared = try pipeline.prepareBatch(count: scan.columns, into: slot(ofRow: r), staging: staging,
                                                      inputIsFinite: !source.elementType.isFloatingPoint) { range, buffer in
                 try source.read(positions: first + range.lowerBound ..< first + range.upperBound, into: buffer)
+                if !gapsLooked {
+                    gapsLooked = true
+                    gapLines = DetectorLines.zeroGaps(UnsafeBufferPointer(rebasing: buffer[0 ..< inputShape.pixelCount]),
+                                                      width: inputShape.columns, height: inputShape.rows)
+                }
             }
             invalidInput += prepared.invalid
             for (c, shift) in prepared.shifts.enumerated() { shifts[first + c - positions.lowerBound] = shift }
@@ -395,7 +404,8 @@ public enum RegistrationJob {
         return Summary(positions: scan.count, spots: totalSpots, seconds: Date().timeIntervalSince(start),
                        streamSeconds: streamSeconds, compressionRate: rate, badPixels: mask?.badCount ?? 0,
                        ellipse: ellipse, peakResidentBytes: comm.allreduce(ResourceUsage.peakResidentBytes, .max),
-                       beamOnlyByGreyLevels: comm.allreduce(beamOnly, .sum), workingShape: working, zingers: zingers)
+                       beamOnlyByGreyLevels: comm.allreduce(beamOnly, .sum), workingShape: working, zingers: zingers,
+                       zeroGapLines: (comm.allreduce(gapLines.rows, .max), comm.allreduce(gapLines.columns, .max)))
     }
 
     /// Pre-pass on every `N / samplePatterns`-th scan position (the same sample whatever the rank count):

@@ -156,6 +156,9 @@ struct RegisterCommand: ParsableCommand {
                 printOnRoot(comm, String(format: "register: note: on %.0f %% of the positions only the direct beam passed the threshold, which came from the paper's 8-bit rule (%.0f grey levels of (max - min) / 255, a range the direct beam sets); for counting detectors with a bright beam use --grey-levels absolute (one grey level = one count) or a lower --default-prominence",
                                          100 * Double(s.beamOnlyByGreyLevels) / Double(s.positions), Double(options.parameters.defaultProminenceGreyLevels)))
             }
+            if s.zeroGapLines.rows + s.zeroGapLines.columns > 0 {
+                printOnRoot(comm, "register: note: \(s.zeroGapLines.rows) rows and \(s.zeroGapLines.columns) columns of the input patterns are zero between lines that are not (gaps between detector modules, dead lines); they bias every spot and the direct beam they cross: --find-bad-pixels finds and fills them, or give a --mask")
+            }
             if let e = s.ellipse {
                 printOnRoot(comm, String(format: "register: ellipse centre (%.2f, %.2f), semi-axes %.2f / %.2f (ratio %.4f), angle %.2f deg",
                                          e.centreX, e.centreY, e.semiMajor, e.semiMinor, e.axisRatio, e.angle * 180 / Double.pi))
