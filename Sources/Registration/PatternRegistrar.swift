@@ -305,9 +305,9 @@ public final class PatternRegistrar {
                 let steps = max(abs(cx - px), abs(cy - py))
                 var above = true
                 var k = 1
-                while k < steps && above { // the pixels on the line between them
-                    let x = px + ((cx - px) * k + (cx > px ? steps / 2 : -(steps / 2))) / steps
-                    let y = py + ((cy - py) * k + (cy > py ? steps / 2 : -(steps / 2))) / steps
+                while k < steps && above { // the pixels on the line between them, one per step of the longer axis
+                    let t = Float(k) / Float(steps)
+                    let x = px + Int((t * Float(cx - px)).rounded()), y = py + Int((t * Float(cy - py)).rounded())
                     above = cbl[y * w + x] > level
                     k += 1
                 }
@@ -364,20 +364,7 @@ public final class PatternRegistrar {
                 }
                 if let f = flank, let box = flankBox(start: start, window: window, centre: (f.centreX, f.centreY),
                                                      reach: f.reach, width: w, height: h) {
-                    // The window's neighbourhood less the beam's flank (`BeamFlank`).
-                    let pw = box.x1 - box.x0 + 1, ph = box.y1 - box.y0 + 1
-                    for i in 0 ..< ph {
-                        let dy = Float(box.y0 + i) + 0.5 - f.centreY
-                        let src = refineImage.baseAddress! + (box.y0 + i) * w + box.x0, dst = patch + i * pw
-                        for j in 0 ..< pw {
-                            let dx = Float(box.x0 + j) + 0.5 - f.centreX
-                            dst[j] = src[j] - f.value(atDistance: (dx * dx + dy * dy).squareRoot())
-                        }
-                    }
-                    let q = SpotMeasurement.refine(UnsafeBufferPointer(start: patch, count: pw * ph), width: pw, height: ph,
-                                                   x: start.x - Float(box.x0), y: start.y - Float(box.y0), window: window,
-                                                   passes: p.refinementPasses, subtractBaseline: p.refinementBaseline)
-                    r = (q.x + Float(box.x0), q.y + Float(box.y0))
+                    r = refine(refineImage, without: f, in: box, start: start, window: window)
                 } else {
                     r = SpotMeasurement.refine(refineImage, width: w, height: h, x: start.x, y: start.y,
                                                window: window,
@@ -452,6 +439,26 @@ public final class PatternRegistrar {
             nearest = min(nearest, dx * dx + dy * dy)
         }
         return max(window, min(wanted, nearest.squareRoot())) // = fittedWindow(..., spacing: nearest)
+    }
+
+    /// The centroid refinement (`SpotMeasurement.refine`) on the neighbourhood `box` of `image` less the beam's
+    /// flank, copied into the registrar's `patch`; the position in the pattern's pixels.
+    private func refine(_ image: UnsafeBufferPointer<Float>, without f: BeamFlank,
+                        in box: (x0: Int, x1: Int, y0: Int, y1: Int), start: (x: Float, y: Float),
+                        window: Float) -> (x: Float, y: Float) {
+        let w = shape.columns, pw = box.x1 - box.x0 + 1, ph = box.y1 - box.y0 + 1
+        for i in 0 ..< ph {
+            let dy = Float(box.y0 + i) + 0.5 - f.centreY
+            let src = image.baseAddress! + (box.y0 + i) * w + box.x0, dst = patch + i * pw
+            for j in 0 ..< pw {
+                let dx = Float(box.x0 + j) + 0.5 - f.centreX
+                dst[j] = src[j] - f.value(atDistance: (dx * dx + dy * dy).squareRoot())
+            }
+        }
+        let q = SpotMeasurement.refine(UnsafeBufferPointer(start: patch, count: pw * ph), width: pw, height: ph,
+                                       x: start.x - Float(box.x0), y: start.y - Float(box.y0), window: window,
+                                       passes: parameters.refinementPasses, subtractBaseline: parameters.refinementBaseline)
+        return (q.x + Float(box.x0), q.y + Float(box.y0))
     }
 
     /// The neighbourhood of a centroid window (its side plus 6 px of room to move on each side, inside the

@@ -241,12 +241,6 @@ public final class TopographicProminence {
         }
     }
 
-    /// Whether the top region of `peak` (`topRegion`) touches the image edge.
-    public func regionTouchesEdge(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, peak: Int,
-                                  threshold: Float) -> Bool {
-        topRegion(image, width: width, height: height, peak: peak, threshold: threshold).touchesEdge
-    }
-
     /// Stable LSD radix sort of `keys[0..<count]` by their upper 32 bits (11 + 11 + 10 bits).
     private func radixSortUpper32(count m: Int) -> [UInt64] {
         let shifts: [(UInt64, UInt64)] = [(32, 0x7FF), (43, 0x7FF), (54, 0x3FF)]

@@ -70,7 +70,7 @@ struct RegisterCommand: ParsableCommand {
     var maxSpots: Int?
     @Flag(help: "Keep maxima whose region touches the image edge (default: excluded).")
     var keepEdgeMaxima = false
-    @Flag(help: "Keep maxima whose top is a ridge (default: a maximum whose pixels within the threshold of it spread more than 4x the second moment of a disc of their area, the highest point of a ring, a Kikuchi band or a streak longer than 8:1, is not a spot).")
+    @Flag(help: "Keep maxima whose top is a ridge (default: a maximum whose pixels within the threshold of it and whose upper half both spread more than 4x the second moment of a disc of their area, the highest point of a ring, a Kikuchi band or a streak longer than 8:1, is not a spot).")
     var keepRidges = false
     @Flag(help: "Keep maxima on the upper half of a brighter spot and spots refined to within 1.5 px of another (default: they are part of that spot, as the maxima of a wide disc's noisy plateau).")
     var keepUpperHalfMaxima = false
