@@ -29,10 +29,7 @@ public struct BeamFlank {
                 let a = 2 * Float.pi * Float(k) / Float(m)
                 let sx = x + Float(r) * cos(a) - 0.5, sy = y + Float(r) * sin(a) - 0.5 // pixel-centre coordinates
                 guard sx >= 0, sy >= 0, sx <= Float(width - 1), sy <= Float(height - 1) else { continue }
-                let j = min(width - 2, Int(sx)), i = min(height - 2, Int(sy))
-                let fx = sx - Float(j), fy = sy - Float(i)
-                let q = p + i * width + j
-                scratch[n] = (1 - fy) * ((1 - fx) * q[0] + fx * q[1]) + fy * ((1 - fx) * q[width] + fx * q[width + 1])
+                scratch[n] = BilinearShift.sample(p, width: width, height: height, x: sx, y: sy)
                 n += 1
             }
             v[r] = n > 0 ? Self.select(UnsafeMutableBufferPointer(start: scratch, count: n),

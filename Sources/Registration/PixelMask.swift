@@ -66,21 +66,20 @@ public struct PixelMask: Sendable, Equatable {
         let w = shape.columns, h = shape.rows
         var best: (span: Float, value: Float)?
         // Rows and columns first; the diagonals for the crossing of two gaps.
-        for (dx, dy) in [(1, 0), (0, 1), (1, 1), (1, -1)] {
-            var ends: [(Int, Float)] = []
-            for s in [-1, 1] {
-                var k = 1
-                while k <= 8 {
-                    let xx = x + s * k * dx, yy = y + s * k * dy
-                    if xx < 0 || yy < 0 || xx >= w || yy >= h { break }
-                    let q = yy * w + xx
-                    if !isBad[q] && pattern[q].isFinite { ends.append((k, pattern[q])); break }
-                    k += 1
-                }
+        /// The nearest good pixel from (x, y) along (dx, dy), within 8 steps: its distance in steps and value.
+        func end(_ dx: Int, _ dy: Int) -> (steps: Int, value: Float)? {
+            for k in 1 ... 8 {
+                let xx = x + k * dx, yy = y + k * dy
+                if xx < 0 || yy < 0 || xx >= w || yy >= h { return nil }
+                let q = yy * w + xx
+                if !isBad[q] && pattern[q].isFinite { return (k, pattern[q]) }
             }
-            guard ends.count == 2 else { continue }
-            let steps = ends[0].0 + ends[1].0
-            let value = (Float(ends[1].0) * ends[0].1 + Float(ends[0].0) * ends[1].1) / Float(steps)
+            return nil
+        }
+        for (dx, dy) in [(1, 0), (0, 1), (1, 1), (1, -1)] {
+            guard let a = end(-dx, -dy), let b = end(dx, dy) else { continue }
+            let steps = a.steps + b.steps
+            let value = (Float(b.steps) * a.value + Float(a.steps) * b.value) / Float(steps)
             let span = Float(steps) * (dx != 0 && dy != 0 ? 1.4142 : 1)
             if best == nil || span < best!.span { best = (span, value) }
         }
