@@ -10,6 +10,11 @@
 ///
 /// Coordinates: pixel (row i, column j) covers [j, j+1) x [i, i+1); its centre is (j + 0.5, i + 0.5), so the
 /// image centre is (W/2, H/2) as in the authors' ImageJ macros.
+///
+/// A beam beyond the first circle (a camera whose optical axis is off its centre, a large uncorrected descan)
+/// is outside every circle the passes look at, and the paper's centring then centres the diffuse background.
+/// With `searchFarBeam` (not a step of the paper) such a pattern starts from the brightest region instead
+/// (`farBeamShift`); patterns whose beam is inside the first circle start from the centre as in the paper.
 public enum DirectBeamCentring {
     /// Outcome for a batch.
     public struct Result: Sendable, Equatable {
@@ -96,19 +101,72 @@ public enum DirectBeamCentring {
         return (Float(sx / sw), Float(sy / sw))
     }
 
+    /// The window sums of `farBeamShift` must exceed the best one inside the first circle by this factor.
+    /// Where the beam is inside, no window outside holds twice its intensity (a Bragg reflection beyond W/4 of
+    /// twice the direct beam's intensity is not met in practice); where it is outside, the best window inside
+    /// holds diffuse background and weak reflections (9-24 times less on `simulate`'s scan with the beam 47 px
+    /// off the centre of a 128 px detector, 1.2-2.7 on pyxem's HOLZ test signal, whose disc is 29 px off the
+    /// centre of 80 px patterns and on their first circle's edge).
+    public static let farBeamFactor: Float = 2
+
+    /// The start of a pattern whose direct beam lies beyond the first circle (radius `radius` about the image
+    /// centre), or nil (start from the centre): the pattern summed in blocks of b = max(2, min(W, H) / 32) px
+    /// (negative values as zero) and over windows of 3 x 3 blocks; when the best window holds more than
+    /// `farBeamFactor` times the best window whose centre is inside the circle, the shift that brings the
+    /// block-sum centroid of that window to the image centre.
+    public static func farBeamShift(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int,
+                                    radius: Float) -> (dx: Float, dy: Float)? {
+        let b = max(2, min(width, height) / 32)
+        let nx = width / b, ny = height / b
+        guard nx >= 3, ny >= 3, image.count >= width * height else { return nil }
+        var blocks = [Float](repeating: 0, count: nx * ny)
+        let p = image.baseAddress!
+        for y in 0 ..< ny * b {
+            let row = p + y * width
+            let dst = (y / b) * nx
+            for bx in 0 ..< nx {
+                var s: Float = 0
+                for x in bx * b ..< (bx + 1) * b { s += max(row[x], 0) }
+                blocks[dst + bx] += s
+            }
+        }
+        let cx = Float(width) / 2, cy = Float(height) / 2, r2 = radius * radius
+        var best: Float = 0, bestInside: Float = 0, at = (x: 0, y: 0)
+        for j in 0 ..< ny {
+            for i in 0 ..< nx {
+                var s: Float = 0
+                for jj in max(0, j - 1) ... min(ny - 1, j + 1) {
+                    for ii in max(0, i - 1) ... min(nx - 1, i + 1) { s += blocks[jj * nx + ii] }
+                }
+                if s > best { best = s; at = (i, j) }
+                let dx = (Float(i) + 0.5) * Float(b) - cx, dy = (Float(j) + 0.5) * Float(b) - cy
+                if dx * dx + dy * dy <= r2 { bestInside = max(bestInside, s) }
+            }
+        }
+        guard best.isFinite, best > farBeamFactor * bestInside else { return nil }
+        var sw: Float = 0, sx: Float = 0, sy: Float = 0
+        for jj in max(0, at.y - 1) ... min(ny - 1, at.y + 1) {
+            for ii in max(0, at.x - 1) ... min(nx - 1, at.x + 1) {
+                let v = blocks[jj * nx + ii]
+                sw += v; sx += v * (Float(ii) + 0.5) * Float(b); sy += v * (Float(jj) + 0.5) * Float(b)
+            }
+        }
+        return (cx - sx / sw, cy - sy / sw)
+    }
+
     /// Centres a batch of `count` patterns held contiguously in `patterns`, in place
     /// (`BilinearShift.shiftInPlace`). `maxOverBatch` combines the largest residual of this batch with other
     /// parts of the same batch (identity when the batch is local; a distributed job may pass an MPI
-    /// max-reduction).
+    /// max-reduction). `searchFarBeam`: see the type's notes.
     @discardableResult
     public static func centre(_ patterns: UnsafeMutableBufferPointer<Float>, count: Int, width: Int, height: Int,
                               initialRadius: Float, minimumRadius: Float, maxPasses: Int, tolerance: Float,
-                              maxOverBatch: (Float) -> Float = { $0 }) -> Result {
+                              searchFarBeam: Bool = false, maxOverBatch: (Float) -> Float = { $0 }) -> Result {
         let n = width * height
         precondition(patterns.count >= count * n)
         let result = shifts(UnsafeBufferPointer(patterns), count: count, width: width, height: height,
                             initialRadius: initialRadius, minimumRadius: minimumRadius, maxPasses: maxPasses,
-                            tolerance: tolerance, maxOverBatch: maxOverBatch)
+                            tolerance: tolerance, searchFarBeam: searchFarBeam, maxOverBatch: maxOverBatch)
         for k in 0 ..< count where result.shifts[k].dx != 0 || result.shifts[k].dy != 0 {
             let img = UnsafeMutableBufferPointer(rebasing: patterns[k * n ..< (k + 1) * n])
             BilinearShift.shiftInPlace(img, width: width, height: height, dx: result.shifts[k].dx,
@@ -120,10 +178,25 @@ public enum DirectBeamCentring {
     /// The passes of the centring without applying the shifts: the shift of each of `count` patterns.
     public static func shifts(_ patterns: UnsafeBufferPointer<Float>, count: Int, width: Int, height: Int,
                               initialRadius: Float, minimumRadius: Float, maxPasses: Int, tolerance: Float,
-                              maxOverBatch: (Float) -> Float = { $0 }) -> Result {
+                              searchFarBeam: Bool = false, maxOverBatch: (Float) -> Float = { $0 }) -> Result {
         let n = width * height
         precondition(patterns.count >= count * n)
         var shifts = [(dx: Float, dy: Float)](repeating: (0, 0), count: count)
+        if searchFarBeam && count > 0 {
+            func start(_ k: Int) -> (dx: Float, dy: Float)? {
+                farBeamShift(UnsafeBufferPointer(rebasing: patterns[k * n ..< (k + 1) * n]), width: width,
+                             height: height, radius: initialRadius)
+            }
+            // The batch's first and last patterns decide whether every pattern is searched: a descan along a
+            // scan row is monotonic, so its extremes are there, and a beam inside the circle costs two searches.
+            let first = start(0), last = count > 1 ? start(count - 1) : nil
+            if first != nil || last != nil {
+                for k in 0 ..< count {
+                    let s = k == 0 ? first : (k == count - 1 ? last : start(k))
+                    if let s { shifts[k] = s }
+                }
+            }
+        }
         let cx = Float(width) / 2, cy = Float(height) / 2
         var radius = initialRadius
         var passes = 0

@@ -47,6 +47,10 @@ public struct RegistrationParameters: Sendable, Equatable {
     public var centringMaxPasses: Int = 10
     /// Stop when the largest residual offset over the batch is below this (0.1 px).
     public var centringTolerance: Float = 0.1
+    /// Start a pattern whose direct beam lies beyond the first circle from its brightest region
+    /// (`DirectBeamCentring.farBeamShift`). Not a step of the paper; a beam inside the circle starts from the
+    /// centre as the paper does.
+    public var searchFarBeam: Bool = true
     /// Scan rows per centring batch ("largest residual over the batch"). Batches are aligned to the global
     /// scan grid so results do not depend on how rows are split over ranks. Used by
     /// `RegistrationPipeline.run`; `stemrun register` always centres one scan row per batch.

@@ -126,7 +126,7 @@ public final class RegistrationPipeline {
         return DirectBeamCentring.centre(patterns, count: count, width: workingShape.columns, height: workingShape.rows,
                                          initialRadius: p.centringInitialRadius, minimumRadius: p.centringMinimumRadius,
                                          maxPasses: p.centringMaxPasses, tolerance: p.centringTolerance,
-                                         maxOverBatch: maxOverBatch)
+                                         searchFarBeam: p.searchFarBeam, maxOverBatch: maxOverBatch)
     }
 
     /// Registers a block of whole scan rows (`block.firstIndex` and `block.count` multiples of

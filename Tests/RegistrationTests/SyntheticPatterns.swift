@@ -72,8 +72,11 @@ struct SyntheticPattern {
         for s in spots {
             let reach = Int((5 * s.sigma).rounded(.up))
             let cx = Int(s.x), cy = Int(s.y)
-            for i in max(0, cy - reach) ... min(height - 1, cy + reach) {
-                for j in max(0, cx - reach) ... min(width - 1, cx + reach) {
+            let i0 = max(0, cy - reach), i1 = min(height - 1, cy + reach)
+            let j0 = max(0, cx - reach), j1 = min(width - 1, cx + reach)
+            if i0 > i1 || j0 > j1 { continue } // off the detector
+            for i in i0 ... i1 {
+                for j in j0 ... j1 {
                     let dx = Double(j) + 0.5 - s.x, dy = Double(i) + 0.5 - s.y
                     out[i * width + j] += Float(s.amplitude * exp(-(dx * dx + dy * dy) / (2 * s.sigma * s.sigma)))
                 }

@@ -1,8 +1,8 @@
 """Oracle data for `stemrun register` written by pyxem and HyperSpy (`.hspy`, HDF5), with the truth that
 pyxem's own construction implies.
 
-    registration_pyxem.py make DIR         writes DIR/descan.hspy, DIR/tilt.hspy and DIR/truth.npz
-    registration_pyxem.py compare DIR      reads DIR/descan-registered.h5 and DIR/tilt-registered.h5
+    registration_pyxem.py make DIR         writes DIR/descan.hspy, DIR/tilt.hspy, DIR/holz.hspy and DIR/truth.npz
+    registration_pyxem.py compare DIR      reads DIR/descan-registered.h5, DIR/tilt-registered.h5, DIR/holz-registered.h5
 
 descan: `pyxem.data.dummy_data.make_diffraction_test_data.generate_4d_data` on a 12 x 14 scan of 128 x 128
 patterns: a direct-beam disc of radius 7 px whose centre follows a descan ramp of +-3 px in x and -+2.5 px in y
@@ -25,6 +25,19 @@ no spot lies off the truth (nearest true disc more than 1.5 px away), and the po
 direct beam are within 0.1 px RMS of the true lattice vectors from 10 % of the beam's intensity (0.15 px for
 5-10 % and for the four discs next to the beam, whose centroid windows hold the beam's flank: 0.3-0.6 px
 towards the beam without the flank correction, --no-beam-flank).
+
+holz: `pyxem.data.dummy_data.get_holz_heterostructure_test_signal()`, pyxem's own test signal: 40 x 40 patterns
+of 80 x 80 px, a disc of radius 10 px at x = 16 ... 18 (over the scan rows), y = 21 ... 23 (over the columns),
+29 px from the pattern centre, beyond the paper's first centring circle (W/4 = 20 px), on a ring of radius 30-50
+px whose radius and intensity vary over the scan. PASS when the beam maps are within 0.05 px RMS (0.5 px at
+most) of the truth (+ 0.1 as above) and no pattern has a spot besides the beam. The paper's start at the centre
+(--no-far-beam-search) passes on this noise too: the disc's edge reaches into the first circle; on other draws
+of pyxem's random disc intensity and noise a few patterns centre on the ring instead (6 of 1600: 1.5 px RMS).
+
+offaxis: generate_4d_data as in descan, with the beam 41 px from the centre of the 128 px patterns (36 px left,
+20 px up, a descan ramp of +-2 / -+1.5 px), beyond the first circle (32 px) with all its disc: PASS when the
+beam maps are within 0.05 px RMS (0.15 px at most) of the truth and no pattern has a spot besides the beam.
+The paper's start (--no-far-beam-search): 0.57 px RMS, 11 of the 168 patterns more than 1 px off.
 """
 import json
 import sys
@@ -92,12 +105,24 @@ def make(folder):
         shifts = s.get_direct_beam_position(method=method, **kwargs).data
         # pyxem returns the shift of the beam from the pattern centre (w / 2 in pyxem's own frame).
         pyxem_beam[method] = shifts
-    np.savez(f"{folder}/truth.npz", descan_x=dx + 0.1, descan_y=dy + 0.1,
-             pyxem_blur=pyxem_beam["blur"], pyxem_com=pyxem_beam["center_of_mass"])
-
     # tilt
     t = tilt_boundary_data(correct_pivot_point=False)
     t.save(f"{folder}/tilt.hspy", overwrite=True)
+
+    # holz
+    from pyxem.data.dummy_data import get_holz_heterostructure_test_signal
+    get_holz_heterostructure_test_signal().save(f"{folder}/holz.hspy", overwrite=True)
+
+    # offaxis (drawn last, so that the noise of the others does not depend on it)
+    ox = w / 2 - 36 + 2 * (2 * u / (nx - 1) - 1) + 0.17
+    oy = w / 2 - 20 - 1.5 * (2 * v / (ny - 1) - 1) - 0.29
+    mdtd.generate_4d_data(probe_size_x=nx, probe_size_y=ny, image_size_x=w, image_size_y=w, disk_x=ox, disk_y=oy,
+                          disk_r=7, disk_I=200, ring_x=ox, ring_y=oy, ring_r=40, ring_I=20, ring_lw=2,
+                          add_noise=True, noise_amplitude=10,
+                          show_progressbar=False).save(f"{folder}/offaxis.hspy", overwrite=True)
+    np.savez(f"{folder}/truth.npz", descan_x=dx + 0.1, descan_y=dy + 0.1,
+             pyxem_blur=pyxem_beam["blur"], pyxem_com=pyxem_beam["center_of_mass"],
+             offaxis_x=ox + 0.1, offaxis_y=oy + 0.1)
 
 
 def tilt_truth(sense):
@@ -205,6 +230,35 @@ def compare(folder):
           f"{n_sq[1]} of at least 10 % within {rms[1]:.3f} px RMS, {n_sq[2]} of 5-10 % within {rms[2]:.3f} px, "
           f"the {n_sq[0]} next to the beam within {rms[0]:.3f} px ({np.mean(radial):+.3f} px radially); "
           f"beam map within {beam_rms:.3f} px RMS of the truth (rotation sense {sense:+d})")
+    print("PASS" if ok else "FAIL")
+    status |= 0 if ok else 1
+
+    # holz: the disc's centre as get_holz_heterostructure_test_signal passes it to generate_4d_data, whose
+    # disk_x and disk_y are indexed (scan row, scan column); + 0.1 for pyxem's grid.
+    with h5py.File(f"{folder}/holz-registered.h5", "r") as f:
+        bx, by = f["registration/maps/beam_x"][...], f["registration/maps/beam_y"][...]
+        count = f["registration/maps/spot_count"][...]
+    ny, nx = bx.shape
+    tx, ty = np.mgrid[40 // 2 - 4:40 // 2 - 2:ny * 1j, 40 // 2 + 1:40 // 2 + 3:nx * 1j]
+    e = np.hypot(bx - tx - 0.1, by - ty - 0.1)
+    rms, worst = np.sqrt(np.mean(e ** 2)), np.max(e)
+    ok = rms <= 0.05 and worst <= 0.5 and np.all(count == 1)
+    print(f"holz (pyxem get_holz_heterostructure_test_signal, {count.size} patterns of 80 px, the disc 29 px off "
+          f"the centre): beam map within {rms:.3f} px RMS ({worst:.3f} max) of the truth; spots per pattern "
+          f"{count.min():.0f}-{count.max():.0f} (the beam only)")
+    print("PASS" if ok else "FAIL")
+    status |= 0 if ok else 1
+
+    # offaxis
+    with h5py.File(f"{folder}/offaxis-registered.h5", "r") as f:
+        bx, by = f["registration/maps/beam_x"][...], f["registration/maps/beam_y"][...]
+        count = f["registration/maps/spot_count"][...]
+    e = np.hypot(bx - truth["offaxis_x"], by - truth["offaxis_y"])
+    rms, worst = np.sqrt(np.mean(e ** 2)), np.max(e)
+    ok = rms <= 0.05 and worst <= 0.15 and np.all(count == 1)
+    print(f"offaxis (pyxem generate_4d_data, {count.size} patterns of 128 px, the beam 41 px off the centre): beam "
+          f"map within {rms:.3f} px RMS ({worst:.3f} max) of the truth; spots per pattern "
+          f"{count.min():.0f}-{count.max():.0f} (the beam only)")
     print("PASS" if ok else "FAIL")
     status |= 0 if ok else 1
     return status

@@ -543,6 +543,7 @@ public enum RegistrationJob {
         [("binning", "\(p.binning)"), ("binning_factor", "\(p.binningFactor)"), ("centring", "\(p.centring)"),
          ("centring_radius", "\(p.centringInitialRadius)"), ("centring_min_radius", "\(p.centringMinimumRadius)"),
          ("centring_passes", "\(p.centringMaxPasses)"), ("centring_tolerance", "\(p.centringTolerance)"),
+         ("far_beam_search", "\(p.searchFarBeam)"),
          ("remove_zingers", "\(p.removeZingers)"), ("scan_mean", "\(p.scanMean)"), ("background", "\(p.backgroundSubtraction)"),
          ("background_radius", "\(p.backgroundRadius)"), ("blur_sigma", "\(p.blurSigma)"),
          ("prominence", p.userProminence.map { "\($0)" } ?? "none"),

@@ -17,6 +17,7 @@ public struct RegisterStage: PipelineStage {
             ConfigKey("bin_factor", "integer", default: "W_in / 512 when W_in > 512, else 1", "Binning factor."),
             ConfigKey("centring", "boolean", default: "true", "Iterative direct-beam centring."),
             ConfigKey("centring_radius", "float", default: "W/4", "Initial centring radius R0, px."),
+            ConfigKey("far_beam_search", "boolean", default: "true", "Start the centring of a pattern whose direct beam lies beyond the first circle from its brightest region."),
             ConfigKey("scan_mean", "boolean", default: "true", "3 x 3 real-space mean before spot finding."),
             ConfigKey("background", "boolean", default: "true", "Paraboloid background subtraction."),
             ConfigKey("background_radius", "float", default: "W/10", "Background radius, px."),
@@ -67,6 +68,7 @@ public struct RegisterStage: PipelineStage {
         p.binningFactor = p.binning ? factor : 1
         p.centring = try t.boolean("centring") ?? true
         if let v = try positive("centring_radius") { p.centringInitialRadius = v }
+        p.searchFarBeam = try t.boolean("far_beam_search") ?? true
         p.scanMean = try t.boolean("scan_mean") ?? true
         p.backgroundSubtraction = try t.boolean("background") ?? true
         if let v = try positive("background_radius") { p.backgroundRadius = v }

@@ -50,6 +50,8 @@ struct RegisterCommand: ParsableCommand {
     var centringPasses: Int?
     @Option(help: "Centring tolerance in px. (default: 0.1)")
     var centringTolerance: Float?
+    @Flag(help: "Start every pattern's centring from the detector centre, as the paper does, even when its direct beam lies beyond the first circle (default: such a pattern starts from its brightest region).")
+    var noFarBeamSearch = false
 
     @Flag(help: "Skip the 3 x 3 real-space mean (default: on).")
     var noScanMean = false
@@ -122,7 +124,7 @@ struct RegisterCommand: ParsableCommand {
 
     static let configKeys: Set<String> = [
         "output", "png-dir", "csv", "binning", "bin-factor", "centring", "centring-radius", "centring-min-radius",
-        "centring-passes", "centring-tolerance", "scan-mean", "background", "background-radius", "blur-sigma",
+        "centring-passes", "centring-tolerance", "far-beam-search", "scan-mean", "background", "background-radius", "blur-sigma",
         "prominence", "default-prominence", "grey-levels", "max-spots", "exclude-edge-maxima", "reject-ridges", "merge-upper-halves", "beam-flank", "refine-passes",
         "direct-beam-window", "spot-window", "windows-fit-spots", "remove-zingers", "refine-on", "refine-baseline", "intensity-disc",
         "pseudo-prominence-radii", "reconstruction-size", "combined-mode", "centre-on-beam", "reconstruction-blur",
@@ -182,6 +184,7 @@ struct RegisterCommand: ParsableCommand {
         if let v = try centringMinRadius ?? cfg.float("centring-min-radius") { p.centringMinimumRadius = v }
         if let v = try centringPasses ?? cfg.int("centring-passes") { p.centringMaxPasses = v }
         if let v = try centringTolerance ?? cfg.float("centring-tolerance") { p.centringTolerance = v }
+        p.searchFarBeam = noFarBeamSearch ? false : (try cfg.bool("far-beam-search") ?? true)
         p.scanMean = noScanMean ? false : (try cfg.bool("scan-mean") ?? true)
         p.backgroundSubtraction = noBackground ? false : (try cfg.bool("background") ?? true)
         if let v = try backgroundRadius ?? cfg.float("background-radius") { p.backgroundRadius = v }
