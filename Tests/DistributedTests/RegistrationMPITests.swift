@@ -140,6 +140,24 @@ import Testing
         }
     }
 
+    /// No spot anywhere (a threshold above every maximum): on 2 ranks, a complete output with empty spot columns,
+    /// an index of zeros, NaN beam maps, a CSV of the header alone and a note naming the threshold's levers.
+    @Test func noSpotInAnyPattern() throws {
+        let dir = StemrunProcess.temporaryFolder("stemrun-register-none")
+        let input = try simulate(dir, scan: "3x4")
+        let out = dir + "/none.h5", csv = dir + "/none.csv"
+        let r = try StemrunProcess.run(["register", input, "-o", out, "--csv", csv, "--prominence", "1e9"], ranks: 2)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("0 spots (0.0 per pattern)") && r.stdout.contains("note: no spot passed the threshold"),
+                "stdout: \(r.stdout)")
+        let f = try H5File.open(out)
+        for c in Self.spotColumns { #expect(try f.dataset("registration/spots/" + c).shape == [0], "column \(c)") }
+        #expect(try f.dataset("registration/spots/index_count").readAll(as: Double.self) == [Double](repeating: 0, count: 12))
+        #expect(try f.dataset("registration/maps/beam_x").readAll(as: Double.self).allSatisfy(\.isNaN))
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(lines == [Substring(Self.spotColumns.joined(separator: ","))])
+    }
+
     /// A one-row scan on more ranks than rows, and a TOML configuration (max-spots) with the command line
     /// winning over it; an unknown key in the configuration is an error naming it.
     @Test func oneRowScanAndConfiguration() throws {

@@ -318,6 +318,9 @@ public enum RegistrationJob {
             try g.setAttribute("coordinates", "sub-pixel x, y in working-pattern pixels; pixel (i, j) covers [j, j+1) x [i, i+1); the first spot of each position is the direct beam")
             func column<T: H5Scalar>(_ name: String, _ v: [T]) throws {
                 let ds = try output.root.createDataset("registration/spots/" + name, of: T.self, shape: [totalSpots])
+                // No spot anywhere (every threshold above the data): the columns stay empty datasets (HDF5 has no
+                // storage to write to; the same on every rank, `totalSpots` is global).
+                guard totalSpots > 0 else { return }
                 try v.withUnsafeBufferPointer {
                     try ds.write(start: [spotOffset], count: [v.count], from: $0, transfer: output.transfer)
                 }

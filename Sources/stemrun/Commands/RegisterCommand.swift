@@ -149,6 +149,12 @@ struct RegisterCommand: ParsableCommand {
             printOnRoot(comm, String(format: "register: %d spots (%.1f per pattern); compression rate %.0f (input pattern bytes / spot-table bytes); peak memory per rank %.0f MB",
                                      s.spots, Double(s.spots) / Double(max(1, s.positions)), s.compressionRate,
                                      Double(s.peakResidentBytes) / 1e6))
+            if s.spots == 0 && s.positions > 0 {
+                let scale = options.parameters.greyLevelScale == .absolute
+                    ? "one grey level is one count here (--grey-levels absolute): data on a smaller scale need --grey-levels dynamic-range or a --default-prominence below 1"
+                    : "lower --default-prominence or set --grey-levels absolute with a --prominence in counts"
+                printOnRoot(comm, "register: note: no spot passed the threshold in any pattern (threshold = max(--prominence, \(options.parameters.defaultProminenceGreyLevels) grey levels, corner noise)); \(scale)")
+            }
             if options.findBadPixels { printOnRoot(comm, "register: \(s.badPixels) bad pixels masked") }
             if s.zingers > 0 {
                 printOnRoot(comm, String(format: "register: %d isolated bright pixels (X-ray or cosmic-ray hits, %.2f per pattern) replaced by the mean of their neighbours (--keep-zingers keeps them)",
