@@ -110,12 +110,22 @@ public enum DirectBeamCentring {
     public static let farBeamFactor: Float = 2
 
     /// The start of a pattern whose direct beam lies beyond the first circle (radius `radius` about the image
-    /// centre), or nil (start from the centre): the pattern summed in blocks of b = max(2, min(W, H) / 32) px
-    /// (negative values as zero) and over windows of 3 x 3 blocks; when the best window holds more than
-    /// `farBeamFactor` times the best window whose centre is inside the circle, the shift that brings the
-    /// block-sum centroid of that window to the image centre.
+    /// centre), or nil (start from the centre): when the brightest region (`brightestRegion`) holds more than
+    /// `farBeamFactor` times the best window whose centre is inside the circle, the shift that brings its
+    /// centroid to the image centre.
     public static func farBeamShift(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int,
                                     radius: Float) -> (dx: Float, dy: Float)? {
+        guard let b = brightestRegion(image, width: width, height: height, radius: radius),
+              b.sum.isFinite, b.sum > farBeamFactor * b.sumInside else { return nil }
+        return (Float(width) / 2 - b.x, Float(height) / 2 - b.y)
+    }
+
+    /// The brightest region of a pattern: the pattern summed in blocks of b = max(2, min(W, H) / 32) px
+    /// (negative values as zero) and over windows of 3 x 3 blocks (clipped at the border); the block-sum
+    /// centroid and the sum of the best window, and the best sum of a window whose centre lies within `radius`
+    /// of the image centre. Nil for patterns narrower than 3 blocks.
+    public static func brightestRegion(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, radius: Float)
+        -> (x: Float, y: Float, sum: Float, sumInside: Float)? {
         let b = max(2, min(width, height) / 32)
         let nx = width / b, ny = height / b
         guard nx >= 3, ny >= 3, image.count >= width * height else { return nil }
@@ -143,7 +153,7 @@ public enum DirectBeamCentring {
                 if dx * dx + dy * dy <= r2 { bestInside = max(bestInside, s) }
             }
         }
-        guard best.isFinite, best > farBeamFactor * bestInside else { return nil }
+        guard best > 0 else { return nil }
         var sw: Float = 0, sx: Float = 0, sy: Float = 0
         for jj in max(0, at.y - 1) ... min(ny - 1, at.y + 1) {
             for ii in max(0, at.x - 1) ... min(nx - 1, at.x + 1) {
@@ -151,7 +161,7 @@ public enum DirectBeamCentring {
                 sw += v; sx += v * (Float(ii) + 0.5) * Float(b); sy += v * (Float(jj) + 0.5) * Float(b)
             }
         }
-        return (cx - sx / sw, cy - sy / sw)
+        return (sx / sw, sy / sw, best, bestInside)
     }
 
     /// Centres a batch of `count` patterns held contiguously in `patterns`, in place

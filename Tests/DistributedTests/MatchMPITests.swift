@@ -52,6 +52,52 @@ import Testing
         }
     }
 
+    /// A direct beam 18 px off the centre of 128 px patterns (a camera whose optical axis is off its centre):
+    /// without --centre the beam search starts from the beam of the sampled patterns (a note says where) and
+    /// the orientations equal those of the same scan centred at 85 % of the positions or more (the shift moves
+    /// some reflections off the detector); searched about the detector centre (--centre), at under 30 %.
+    @Test func beamOffTheDetectorCentre() throws {
+        let dir = StemrunProcess.temporaryFolder("stemrun-match-offaxis")
+        let centred = dir + "/centred.h5", shifted = dir + "/shifted.h5"
+        let sim = try StemrunProcess.run(["simulate", "-o", centred, "--scan", "6x6", "--grains", "3", "--seed", "5"])
+        #expect(sim.status == 0, "stderr: \(sim.stderr)")
+        let w = 128, (sx, sy) = (14, 12)
+        let data = try H5File.open(centred).dataset("data").readAll(as: UInt16.self)
+        var moved = [UInt16](repeating: 0, count: data.count)
+        for k in 0 ..< 36 { for y in sy ..< w { for x in sx ..< w {
+            moved[k * w * w + y * w + x] = data[k * w * w + (y - sy) * w + (x - sx)]
+        } } }
+        do { // released (the file closed) before stemrun opens it
+            let f = try H5File.create(shifted)
+            let ds = try f.createDataset("data", of: UInt16.self, shape: [6, 6, w, w])
+            try moved.withUnsafeBufferPointer { try ds.write(start: [0, 0, 0, 0], count: [6, 6, w, w], from: $0) }
+        }
+        func quaternions(_ input: String, _ extra: [String]) throws -> (q: [Double], stdout: String) {
+            let out = input + extra.joined() + ".m.h5"
+            let r = try StemrunProcess.run(["match", input, "-o", out, "--step", "2", "--reciprocal-pixel-size", "0.02"] + extra, ranks: 2)
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            return (try H5File.open(out).dataset("matching/quaternion").readAll(as: Double.self), r.stdout)
+        }
+        func agreement(_ a: [Double], _ b: [Double]) -> Double {
+            let n = a.count / 4, limit = cos(0.5 * Double.pi / 180)
+            var same = 0
+            for i in 0 ..< n {
+                var dot = 0.0
+                for c in 0 ..< 4 { dot += a[4 * i + c] * b[4 * i + c] }
+                if abs(dot) > limit { same += 1 }
+            }
+            return Double(same) / Double(n)
+        }
+        let reference = try quaternions(centred, [])
+        #expect(!reference.stdout.contains("note: the direct beam"), "stdout: \(reference.stdout)")
+        let located = try quaternions(shifted, [])
+        #expect(located.stdout.contains("note: the direct beam of the sampled patterns is at"), "stdout: \(located.stdout)")
+        let fixed = try quaternions(shifted, ["--centre", "63.5,63.5"])
+        let a = agreement(reference.q, located.q), b = agreement(reference.q, fixed.q)
+        #expect(a >= 0.85, "beam located: \(a) of the orientations equal the centred scan's")
+        #expect(b < 0.3, "searched about the detector centre: \(b)")
+    }
+
     @Test func badInputFailsCleanly() throws {
         let dir = StemrunProcess.temporaryFolder("stemrun-match-bad")
         let input = dir + "/sample.h5"

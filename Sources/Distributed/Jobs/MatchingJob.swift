@@ -3,6 +3,7 @@ import Foundation
 import HDF5
 import Imaging
 import Matching
+import Registration
 import STEMCore
 
 /// `stemrun match`: orientation and phase mapping by template matching (methods §2). The template library is
@@ -21,6 +22,12 @@ public enum MatchingJob {
         public var chunkBudgetBytes = ChunkedScan.defaultBudgetBytes
         /// Scan step for the `.ang` export (x, y).
         public var scanStep = (x: 1.0, y: 1.0)
+        /// With a direct-beam search (`PatternCentre.directBeam`) about a centre the user did not give: find the
+        /// direct beam on the mean of a sample of patterns and search about it instead when it lies more than
+        /// half the search radius from the given centre (`nominalBeamCentre`).
+        public var locateBeamCentre = false
+        /// Patterns sampled, evenly over the scan (the same whatever the rank count), for `locateBeamCentre`.
+        public var beamSamplePatterns = 64
 
         public init(phases: [CrystalStructure], library: LibraryParameters, matching: MatchingParameters) {
             self.phases = phases
@@ -39,6 +46,35 @@ public enum MatchingJob {
         public var seconds: Double
         public var indexed: Int
         public var meanCorrelation: Double
+        /// The centre the direct-beam search started from when `locateBeamCentre` moved it (pixel indices).
+        public var beamCentre: (x: Double, y: Double)?
+    }
+
+    /// The direct beam of the mean of every `N / samples`-th pattern (the same sample whatever the rank count),
+    /// in pixel indices (pixel centres at integers, as `DirectBeamCentre`): the block-sum centroid of the
+    /// brightest 3 x 3-block window (`DirectBeamCentring.brightestRegion`; the beam is the one feature every
+    /// pattern shares, the grains' reflections average out), refined by `DirectBeamCentre.locate` within
+    /// `radius`. Nil when the mean has no positive pixel.
+    public static func nominalBeamCentre(source: PatternSource, samples: Int, radius: Double,
+                                         comm: Communicator) throws -> (x: Double, y: Double)? {
+        let scan = source.scan, det = source.detector
+        let step = max(1, scan.count / max(1, samples))
+        let range = ScanPartition(total: scan.count, parts: comm.size).range(of: comm.rank)
+        let first = (range.lowerBound + step - 1) / step * step
+        var sum = [Double](repeating: 0, count: det.pixelCount)
+        var one = [Float](repeating: 0, count: det.pixelCount)
+        try comm.collectively {
+            for i in stride(from: first, to: range.upperBound, by: step) {
+                try one.withUnsafeMutableBufferPointer { try source.read(positions: i ..< i + 1, into: $0) }
+                for k in 0 ..< det.pixelCount where one[k].isFinite { sum[k] += Double(one[k]) }
+            }
+        }
+        comm.allreduce(&sum, .sum)
+        let mean = sum.map { Float($0) }
+        return mean.withUnsafeBufferPointer { m -> (x: Double, y: Double)? in
+            guard let b = DirectBeamCentring.brightestRegion(m, width: det.columns, height: det.rows, radius: 0) else { return nil }
+            return DirectBeamCentre.locate(m, detector: det, x0: Double(b.x) - 0.5, y0: Double(b.y) - 0.5, radius: radius)
+        }
     }
 
     /// Builds the library with each rank computing a contiguous slice of templates, then allgatherv of the flat
@@ -91,8 +127,18 @@ public enum MatchingJob {
         }
         let librarySeconds = comm.allreduce(Date().timeIntervalSince(libraryStart), .max)
         let builder = try comm.collectively { try TemplateLibraryBuilder(phases: p.phases, parameters: p.library) }
-        let matcher = try comm.collectively {
-            try PatternMatcher(library: library, detector: det, parameters: p.matching, builder: p.matching.refine ? builder : nil)
+        // A direct beam far from the centre the search would start from (a camera whose optical axis is off its
+        // centre): the search starts from where the sampled patterns have it.
+        var matching = p.matching
+        var beamCentre: (x: Double, y: Double)?
+        if p.locateBeamCentre, case let .directBeam(x0, y0, r) = matching.centre,
+           let c = try nominalBeamCentre(source: source, samples: p.beamSamplePatterns, radius: 2 * r, comm: comm),
+           ((c.x - x0) * (c.x - x0) + (c.y - y0) * (c.y - y0)).squareRoot() > r / 2 {
+            matching.centre = .directBeam(x: c.x, y: c.y, searchRadius: r)
+            beamCentre = c
+        }
+        let matcher = try comm.collectively { [matching] in
+            try PatternMatcher(library: library, detector: det, parameters: matching, builder: matching.refine ? builder : nil)
         }
 
         // Matching of this rank's positions.
@@ -120,6 +166,7 @@ public enum MatchingJob {
         prov.inputBytes = scan.count * source.bytesPerPattern
         prov.inputChecksum = checksum
         prov.parameters += [("templates", "\(library.count)"), ("library_hash", String(library.parametersHash, radix: 16))]
+        if let c = beamCentre { prov.parameters += [("beam_search_centre", String(format: "%.2f,%.2f", c.x, c.y))] }
         let topN = p.matching.topN
         let output = try OutputFile(path: outputPath, comm: comm, provenance: prov,
                                     estimatedBytes: scan.count * (64 + topN * 48))
@@ -134,7 +181,7 @@ public enum MatchingJob {
         let qSum = comm.allreduce(results.reduce(0.0) { $0 + Double($1.correlation) }, .sum)
         return Summary(positions: scan.count, templates: library.count, libraryFromCache: fromCache,
                        librarySeconds: librarySeconds, matchSeconds: matchSeconds, seconds: Date().timeIntervalSince(start),
-                       indexed: indexed, meanCorrelation: qSum / Double(max(1, scan.count)))
+                       indexed: indexed, meanCorrelation: qSum / Double(max(1, scan.count)), beamCentre: beamCentre)
     }
 
     /// Per-position result columns of one rank.

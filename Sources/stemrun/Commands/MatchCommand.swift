@@ -55,7 +55,7 @@ struct MatchCommand: ParsableCommand {
     @Option(help: "Outer radius in pixels (default: half the detector minus 4 px).")
     var maxRadius: Double?
 
-    @Option(help: "Pattern centre X,Y in pixels (default: the detector centre).")
+    @Option(help: "Pattern centre X,Y in pixels (default: the detector centre, or the direct beam of the mean of 64 sampled patterns when that lies more than half the search radius from it).")
     var centre: String?
 
     @Flag(help: "Use the centre as given for every pattern (registered patterns); default: follow the direct beam.")
@@ -143,6 +143,7 @@ struct MatchCommand: ParsableCommand {
         mp.smoothPolar = true
         mp.radialKeepFraction = radialKeep
         var p = MatchingJob.Parameters(phases: try Self.loadPhases(phases), library: lp, matching: mp)
+        p.locateBeamCentre = centre == nil && !fixedCentre
         p.libraryCache = libraryCache
         guard threads >= 1 else { throw STEMError.invalidParameter(name: "--threads", value: "\(threads)", expected: "≥ 1") }
         p.threads = threads
@@ -173,6 +174,11 @@ struct MatchCommand: ParsableCommand {
             printOnRoot(comm, String(format: "match: %d positions on %d ranks x %d threads in %.2f s (matching %.2f s, %.0f patterns/s); %d indexed, mean Q %.3f",
                                      s.positions, comm.size, threads, s.seconds, s.matchSeconds,
                                      Double(s.positions) / max(s.matchSeconds, 1e-9), s.indexed, s.meanCorrelation))
+            if let c = s.beamCentre {
+                printOnRoot(comm, String(format: "match: note: the direct beam of the sampled patterns is at (%.1f, %.1f) px, %.1f px from the detector centre; each pattern's beam is searched about it (--centre X,Y sets the centre)",
+                                         c.x, c.y, ((c.x - (Double(source.detector.columns) - 1) / 2) * (c.x - (Double(source.detector.columns) - 1) / 2)
+                                                    + (c.y - (Double(source.detector.rows) - 1) / 2) * (c.y - (Double(source.detector.rows) - 1) / 2)).squareRoot()))
+            }
             printOnRoot(comm, "output: \(output)" + (pngDir.map { "; images in \($0)/" } ?? "") + (ang.map { "; .ang: \($0)" } ?? ""))
         }
     }
