@@ -132,6 +132,10 @@ import Testing
         let a = try StemrunProcess.run(["register", input, "-o", dir + "/b.h5", "--no-reconstruction", "--grey-levels", "absolute"], ranks: 2)
         #expect(a.status == 0, "stderr: \(a.stderr)")
         #expect(a.stdout.contains("42 spots (7.0 per pattern)") && !a.stdout.contains("note:"), "stdout: \(a.stdout)")
+        // The descan line: every pattern's beam at (64, 64) of the input detector.
+        let line = a.stdout.split(separator: "\n").first { $0.contains("direct beam (descan) at x ") }
+        let numbers = (line ?? "").replacingOccurrences(of: ",", with: " ").split(separator: " ").compactMap { Double($0) }
+        #expect(numbers.count >= 4 && numbers.prefix(4).allSatisfy { abs($0 - 64) < 0.05 }, "line: \(line ?? "none")")
         let f = try H5File.open(dir + "/b.h5")
         let xs = try f.dataset("registration/spots/x").readAll(as: Double.self)
         let ys = try f.dataset("registration/spots/y").readAll(as: Double.self)
@@ -148,8 +152,8 @@ import Testing
         let out = dir + "/none.h5", csv = dir + "/none.csv"
         let r = try StemrunProcess.run(["register", input, "-o", out, "--csv", csv, "--prominence", "1e9"], ranks: 2)
         #expect(r.status == 0, "stderr: \(r.stderr)")
-        #expect(r.stdout.contains("0 spots (0.0 per pattern)") && r.stdout.contains("note: no spot passed the threshold"),
-                "stdout: \(r.stdout)")
+        #expect(r.stdout.contains("0 spots (0.0 per pattern)") && r.stdout.contains("note: no spot passed the threshold")
+                && !r.stdout.contains("direct beam (descan)"), "stdout: \(r.stdout)")
         let f = try H5File.open(out)
         for c in Self.spotColumns { #expect(try f.dataset("registration/spots/" + c).shape == [0], "column \(c)") }
         #expect(try f.dataset("registration/spots/index_count").readAll(as: Double.self) == [Double](repeating: 0, count: 12))

@@ -54,6 +54,9 @@ public enum RegistrationJob {
         /// Rows and columns zero between live ones in the first pattern a rank read (the most over the ranks;
         /// `DetectorLines.zeroGaps`): module gaps or dead lines that no mask covers.
         public var zeroGapLines: (rows: Int, columns: Int) = (0, 0)
+        /// Where the direct beam fell on the input detector over the scan (the beam maps' smallest and largest
+        /// values, pixel j spans [j, j + 1)); nil when no pattern had a spot.
+        public var beamExtent: (x: ClosedRange<Double>, y: ClosedRange<Double>)?
     }
 
     /// Column names of the spot table, in the order of the HDF5 datasets and of the CSV file.
@@ -347,6 +350,12 @@ public enum RegistrationJob {
                                        shift: shifts[k], binningFactor: pipeline.binningFactor)
         }
         mapValues += [("beam_x", beam.map(\.x)), ("beam_y", beam.map(\.y))]
+        var extent: [Double] = [.infinity, .infinity, .infinity, .infinity] // min x, min y, -max x, -max y
+        for b in beam where b.x.isFinite && b.y.isFinite {
+            extent = [min(extent[0], Double(b.x)), min(extent[1], Double(b.y)), min(extent[2], -Double(b.x)), min(extent[3], -Double(b.y))]
+        }
+        comm.allreduce(&extent, .min)
+        let beamExtent = extent[0].isFinite ? (x: extent[0] ... -extent[2], y: extent[1] ... -extent[3]) : nil
         for (d, sel) in options.darkFields.enumerated() {
             mapValues.append(("dark_field_\(d)", darkFieldValues[d]))
             _ = sel
@@ -408,7 +417,8 @@ public enum RegistrationJob {
                        streamSeconds: streamSeconds, compressionRate: rate, badPixels: mask?.badCount ?? 0,
                        ellipse: ellipse, peakResidentBytes: comm.allreduce(ResourceUsage.peakResidentBytes, .max),
                        beamOnlyByGreyLevels: comm.allreduce(beamOnly, .sum), workingShape: working, zingers: zingers,
-                       zeroGapLines: (comm.allreduce(gapLines.rows, .max), comm.allreduce(gapLines.columns, .max)))
+                       zeroGapLines: (comm.allreduce(gapLines.rows, .max), comm.allreduce(gapLines.columns, .max)),
+                       beamExtent: beamExtent)
     }
 
     /// Pre-pass on every `N / samplePatterns`-th scan position (the same sample whatever the rank count):

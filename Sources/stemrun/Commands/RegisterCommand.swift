@@ -155,6 +155,11 @@ struct RegisterCommand: ParsableCommand {
                     : "lower --default-prominence or set --grey-levels absolute with a --prominence in counts"
                 printOnRoot(comm, "register: note: no spot passed the threshold in any pattern (threshold = max(--prominence, \(options.parameters.defaultProminenceGreyLevels) grey levels, corner noise)); \(scale)")
             }
+            if let e = s.beamExtent {
+                printOnRoot(comm, String(format: "register: direct beam (descan) at x %.2f ... %.2f, y %.2f ... %.2f px of the input detector (its centre %.1f, %.1f; maps /registration/maps/beam_x, beam_y)",
+                                         e.x.lowerBound, e.x.upperBound, e.y.lowerBound, e.y.upperBound,
+                                         Double(source.detector.columns) / 2, Double(source.detector.rows) / 2))
+            }
             if options.findBadPixels { printOnRoot(comm, "register: \(s.badPixels) bad pixels masked") }
             if s.zingers > 0 {
                 printOnRoot(comm, String(format: "register: %d isolated bright pixels (X-ray or cosmic-ray hits, %.2f per pattern) replaced by the mean of their neighbours (--keep-zingers keeps them)",
