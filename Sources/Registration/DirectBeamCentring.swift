@@ -130,14 +130,20 @@ public enum DirectBeamCentring {
         let nx = width / b, ny = height / b
         guard nx >= 3, ny >= 3, image.count >= width * height else { return nil }
         var blocks = [Float](repeating: 0, count: nx * ny)
-        let p = image.baseAddress!
-        for y in 0 ..< ny * b {
-            let row = p + y * width
-            let dst = (y / b) * nx
-            for bx in 0 ..< nx {
+        let p = image.baseAddress!, used = nx * b
+        // Per band of b rows: the column sums first (one contiguous, vectorised pass per row), then the blocks.
+        let columns = UnsafeMutablePointer<Float>.allocate(capacity: used)
+        defer { columns.deallocate() }
+        for j in 0 ..< ny {
+            columns.initialize(repeating: 0, count: used)
+            for y in j * b ..< (j + 1) * b {
+                let row = p + y * width
+                for x in 0 ..< used { columns[x] += max(row[x], 0) }
+            }
+            for i in 0 ..< nx {
                 var s: Float = 0
-                for x in bx * b ..< (bx + 1) * b { s += max(row[x], 0) }
-                blocks[dst + bx] += s
+                for x in i * b ..< (i + 1) * b { s += columns[x] }
+                blocks[j * nx + i] = s
             }
         }
         let cx = Float(width) / 2, cy = Float(height) / 2, r2 = radius * radius
