@@ -352,9 +352,10 @@ public enum RegistrationJob {
         mapValues += [("beam_x", beam.map(\.x)), ("beam_y", beam.map(\.y))]
         var extent: [Double] = [.infinity, .infinity, .infinity, .infinity] // min x, min y, -max x, -max y
         for b in beam where b.x.isFinite && b.y.isFinite {
-            extent = [min(extent[0], Double(b.x)), min(extent[1], Double(b.y)), min(extent[2], -Double(b.x)), min(extent[3], -Double(b.y))]
+            extent[0] = min(extent[0], Double(b.x)); extent[1] = min(extent[1], Double(b.y))
+            extent[2] = min(extent[2], -Double(b.x)); extent[3] = min(extent[3], -Double(b.y))
         }
-        comm.allreduce(&extent, .min)
+        comm.allreduce(&extent, .min) // one reduction: the maxima as minima of the negated values
         let beamExtent = extent[0].isFinite ? (x: extent[0] ... -extent[2], y: extent[1] ... -extent[3]) : nil
         for (d, sel) in options.darkFields.enumerated() {
             mapValues.append(("dark_field_\(d)", darkFieldValues[d]))

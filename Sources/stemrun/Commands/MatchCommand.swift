@@ -175,9 +175,10 @@ struct MatchCommand: ParsableCommand {
                                      s.positions, comm.size, threads, s.seconds, s.matchSeconds,
                                      Double(s.positions) / max(s.matchSeconds, 1e-9), s.indexed, s.meanCorrelation))
             if let c = s.beamCentre {
+                let det = source.detector // its centre in pixel indices, as the search's
+                let dx = c.x - Double(det.columns - 1) / 2, dy = c.y - Double(det.rows - 1) / 2
                 printOnRoot(comm, String(format: "match: note: the direct beam of the sampled patterns is at (%.1f, %.1f) px, %.1f px from the detector centre; each pattern's beam is searched about it (--centre X,Y sets the centre)",
-                                         c.x, c.y, ((c.x - (Double(source.detector.columns) - 1) / 2) * (c.x - (Double(source.detector.columns) - 1) / 2)
-                                                    + (c.y - (Double(source.detector.rows) - 1) / 2) * (c.y - (Double(source.detector.rows) - 1) / 2)).squareRoot()))
+                                         c.x, c.y, (dx * dx + dy * dy).squareRoot()))
             }
             printOnRoot(comm, "output: \(output)" + (pngDir.map { "; images in \($0)/" } ?? "") + (ang.map { "; .ang: \($0)" } ?? ""))
         }
