@@ -144,6 +144,26 @@ def tilt_truth(sense):
     return np.array(vectors), np.array(intensities) / 10.0
 
 
+def beam_maps(folder, name):
+    """The beam maps and spot counts stemrun wrote for DIR/NAME.hspy."""
+    import h5py
+    with h5py.File(f"{folder}/{name}-registered.h5", "r") as f:
+        m = f["registration/maps"]
+        return m["beam_x"][...], m["beam_y"][...], m["spot_count"][...]
+
+
+def check_beam(label, bx, by, count, tx, ty, worst_limit):
+    """PASS (0) when the beam maps are within 0.05 px RMS and `worst_limit` px at most of the truth and every
+    pattern has the beam as its only spot; prints the figures."""
+    e = np.hypot(bx - tx, by - ty)
+    rms, worst = np.sqrt(np.mean(e ** 2)), np.max(e)
+    ok = rms <= 0.05 and worst <= worst_limit and np.all(count == 1)
+    print(f"{label}, {count.size} patterns: beam map within {rms:.3f} px RMS ({worst:.3f} max) of the truth; "
+          f"spots per pattern {count.min():.0f}-{count.max():.0f} (the beam only)")
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
 def compare(folder):
     import h5py
     status = 0
@@ -235,32 +255,14 @@ def compare(folder):
 
     # holz: the disc's centre as get_holz_heterostructure_test_signal passes it to generate_4d_data, whose
     # disk_x and disk_y are indexed (scan row, scan column); + 0.1 for pyxem's grid.
-    with h5py.File(f"{folder}/holz-registered.h5", "r") as f:
-        bx, by = f["registration/maps/beam_x"][...], f["registration/maps/beam_y"][...]
-        count = f["registration/maps/spot_count"][...]
+    bx, by, count = beam_maps(folder, "holz")
     ny, nx = bx.shape
     tx, ty = np.mgrid[40 // 2 - 4:40 // 2 - 2:ny * 1j, 40 // 2 + 1:40 // 2 + 3:nx * 1j]
-    e = np.hypot(bx - tx - 0.1, by - ty - 0.1)
-    rms, worst = np.sqrt(np.mean(e ** 2)), np.max(e)
-    ok = rms <= 0.05 and worst <= 0.5 and np.all(count == 1)
-    print(f"holz (pyxem get_holz_heterostructure_test_signal, {count.size} patterns of 80 px, the disc 29 px off "
-          f"the centre): beam map within {rms:.3f} px RMS ({worst:.3f} max) of the truth; spots per pattern "
-          f"{count.min():.0f}-{count.max():.0f} (the beam only)")
-    print("PASS" if ok else "FAIL")
-    status |= 0 if ok else 1
-
-    # offaxis
-    with h5py.File(f"{folder}/offaxis-registered.h5", "r") as f:
-        bx, by = f["registration/maps/beam_x"][...], f["registration/maps/beam_y"][...]
-        count = f["registration/maps/spot_count"][...]
-    e = np.hypot(bx - truth["offaxis_x"], by - truth["offaxis_y"])
-    rms, worst = np.sqrt(np.mean(e ** 2)), np.max(e)
-    ok = rms <= 0.05 and worst <= 0.15 and np.all(count == 1)
-    print(f"offaxis (pyxem generate_4d_data, {count.size} patterns of 128 px, the beam 41 px off the centre): beam "
-          f"map within {rms:.3f} px RMS ({worst:.3f} max) of the truth; spots per pattern "
-          f"{count.min():.0f}-{count.max():.0f} (the beam only)")
-    print("PASS" if ok else "FAIL")
-    status |= 0 if ok else 1
+    status |= check_beam("holz (pyxem get_holz_heterostructure_test_signal, 80 px, the disc 29 px off the centre)",
+                         bx, by, count, tx + 0.1, ty + 0.1, worst_limit=0.5)
+    bx, by, count = beam_maps(folder, "offaxis")
+    status |= check_beam("offaxis (pyxem generate_4d_data, 128 px, the beam 41 px off the centre)",
+                         bx, by, count, truth["offaxis_x"], truth["offaxis_y"], worst_limit=0.15)
     return status
 
 
