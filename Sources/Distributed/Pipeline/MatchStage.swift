@@ -22,7 +22,7 @@ public struct MatchStage: PipelineStage {
             ConfigKey("excitation_tolerance", "float", default: "0.03", "Excitation-error tolerance, 1/Å."),
             ConfigKey("min_radius", "float", default: "7 px at 128 px width", "Spots closer to the centre are ignored, px."),
             ConfigKey("max_radius", "float", default: "half the detector minus 4 px", "Outer radius, px."),
-            ConfigKey("centre", "[x, y] floats", default: "the detector centre", "Pattern centre, px."),
+            ConfigKey("centre", "[x, y] floats", default: "the detector centre, or the direct beam of 64 sampled patterns when it lies farther than 4 px at 128 px width", "Pattern centre, px."),
             ConfigKey("fixed_centre", "boolean", default: "false", "Use the centre for every pattern (else follow the direct beam)."),
             ConfigKey("gamma", "float", default: "0.5", "Intensity gamma before matching (1: linear)."),
             ConfigKey("top_n", "integer", default: "5", "Candidates kept per position."),
@@ -92,7 +92,8 @@ public struct MatchStage: PipelineStage {
                                    minimumRadius: try positive("min_radius") ?? 7 * scale,
                                    maximumRadius: try positive("max_radius") ?? Double(min(det.rows, det.columns)) / 2 - 4)
         var cx = (Double(det.columns) - 1) / 2, cy = (Double(det.rows) - 1) / 2
-        if let c = try t.numbers("centre") {
+        let givenCentre = try t.numbers("centre")
+        if let c = givenCentre {
             guard c.count == 2 else { throw bad("centre", "\(c)", "[x, y]") }
             (cx, cy) = (c[0], c[1])
         }
@@ -106,6 +107,8 @@ public struct MatchStage: PipelineStage {
                                     refine: try t.boolean("refine") ?? true)
         mp.smoothPolar = true
         var p = MatchingJob.Parameters(phases: phases, library: lp, matching: mp)
+        let fixed = try t.boolean("fixed_centre") ?? false
+        p.locateBeamCentre = givenCentre == nil && !fixed // as `stemrun match`
         p.libraryCache = try t.string("library_cache")
         let threads = try t.integer("threads") ?? 1
         guard threads >= 1 else { throw bad("threads", "\(threads)", "an integer >= 1") }
