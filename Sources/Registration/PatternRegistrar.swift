@@ -357,13 +357,11 @@ public final class PatternRegistrar {
                     window = fittedWindow(window, candidate: k, image: cbl, width: w, height: h)
                 }
                 var r: (x: Float, y: Float)
-                if let plan = flankPlan, flank == nil,
-                   flankBox(start: start, window: window, centre: (plan.x, plan.y), reach: plan.reach, width: w, height: h) != nil {
-                    flank = BeamFlank(refineImage, width: w, height: h, centreX: plan.x, centreY: plan.y, reach: plan.reach,
-                                      scratch: circleSamples)
-                }
-                if let f = flank, let box = flankBox(start: start, window: window, centre: (f.centreX, f.centreY),
-                                                     reach: f.reach, width: w, height: h) {
+                if let plan = flankPlan, let box = flankBox(start: start, window: window, centre: (plan.x, plan.y),
+                                                            reach: plan.reach, width: w, height: h) {
+                    let f = flank ?? BeamFlank(refineImage, width: w, height: h, centreX: plan.x, centreY: plan.y,
+                                               reach: plan.reach, scratch: circleSamples)
+                    flank = f
                     r = refine(refineImage, without: f, in: box, start: start, window: window)
                 } else {
                     r = SpotMeasurement.refine(refineImage, width: w, height: h, x: start.x, y: start.y,

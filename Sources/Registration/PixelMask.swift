@@ -148,8 +148,7 @@ public struct PixelStatistics: Sendable {
     ///   modules and where two cross, a dead row or column; the edge of a dark region has live pixels on one
     ///   side only);
     /// - hot: `mean - median(neighbour means) > hotSigmas * 1.4826 * MAD` (neighbours zero in every pattern
-    ///   left out; MAD = median absolute deviation of
-    ///   that residual over the detector) *and* `mean > hotRatio * median(neighbour means)`: the ratio test
+    ///   left out; MAD = median absolute deviation of that residual over the detector) *and* `mean > hotRatio * median(neighbour means)`: the ratio test
     ///   keeps genuine sharp features (the direct beam, a few pixels wide, is at most a few times its
     ///   neighbours) while isolated hot pixels are orders of magnitude above theirs.
     public func detectBadPixels(hotSigmas: Double = 10, hotRatio: Double = 5) -> PixelMask {

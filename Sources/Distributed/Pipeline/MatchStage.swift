@@ -97,7 +97,8 @@ public struct MatchStage: PipelineStage {
             guard c.count == 2 else { throw bad("centre", "\(c)", "[x, y]") }
             (cx, cy) = (c[0], c[1])
         }
-        let centre: PatternCentre = try t.boolean("fixed_centre") ?? false ? .fixed(x: cx, y: cy)
+        let fixed = try t.boolean("fixed_centre") ?? false
+        let centre: PatternCentre = fixed ? .fixed(x: cx, y: cy)
             : .directBeam(x: cx, y: cy, searchRadius: 8 * scale)
         let gamma = try positive("gamma") ?? 0.5
         guard gamma <= 4 else { throw bad("gamma", "\(gamma)", "0 < gamma <= 4") }
@@ -107,7 +108,6 @@ public struct MatchStage: PipelineStage {
                                     refine: try t.boolean("refine") ?? true)
         mp.smoothPolar = true
         var p = MatchingJob.Parameters(phases: phases, library: lp, matching: mp)
-        let fixed = try t.boolean("fixed_centre") ?? false
         p.locateBeamCentre = givenCentre == nil && !fixed // as `stemrun match`
         p.libraryCache = try t.string("library_cache")
         let threads = try t.integer("threads") ?? 1
