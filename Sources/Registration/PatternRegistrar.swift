@@ -188,6 +188,16 @@ public final class PatternRegistrar {
         let span = hi - lo
         let grey: Float = p.greyLevelScale == .absolute ? 1 : (span.isFinite && span > 0 ? span / 255 : 0)
         let noise = noiseSum.value
+        // The shot-noise test (counted data): electrons per unit of the prepared pattern (the binned area and
+        // the patterns of the 3 x 3 mean, over the input value of one electron).
+        let electronsPerUnit: Double? = p.electronValue.map { e in
+            let binned = p.binning ? Double(p.binningFactor * p.binningFactor) : 1
+            var patterns = 1.0
+            if case .mean(_, let inv, _) = source { patterns = (1 / Double(inv)).rounded() }
+            return binned * patterns / Double(e)
+        }
+        let coreRadius = ShotNoise.coreRadius(blurSigma: p.blurSigma)
+        let cornerMean = noiseSum.mean
 
         // Adaptive prominence threshold (known after pass 1: grey scale and noise).
         let threshold = max(p.userProminence ?? 0, p.defaultProminenceGreyLevels * grey, noise)
@@ -274,6 +284,17 @@ public final class PatternRegistrar {
         /// (`TopRegion.isRidge`): the top alone is a ragged part of a noisy plateau, the upper half alone
         /// would take a weak spot on a strong ring for the ring.
         func keeps(_ peak: Int) -> Bool {
+            if let e = electronsPerUnit {
+                let x = peak % w, y = peak / w
+                let core = ShotNoise.discSum(prepared, width: w, height: h, x: x, y: y, radius: coreRadius)
+                let half = SpotMeasurement.halfMaximumRadius(cbl, width: w, height: h, index: peak, limit: max(1, min(w, h) / 4))
+                let ring = ShotNoise.skyRadii(core: coreRadius, halfMaximum: half)
+                let sky = ShotNoise.skyAnnulus(prepared, width: w, height: h, x: x, y: y, inner: ring.inner,
+                                               outer: ring.outer, electronsPerUnit: e) ?? Double(cornerMean)
+                let mu = Double(core.area) * max(sky, Double(cornerMean)) * e
+                let tail = ShotNoise.tail(pixels: n, area: Float(core.area))
+                if ShotNoise.upperTail(core.sum * e, mean: mu) > tail { return false }
+            }
             if p.mergeUpperHalves, let height = upperHalfHeight(of: peak) {
                 let least = max(threshold, Self.upperHalfProminence * height)
                 var budget = n

@@ -75,6 +75,12 @@ public struct RegistrationParameters: Sendable, Equatable {
     /// Default prominence in grey levels (3 on the 8-bit scale).
     public var defaultProminenceGreyLevels: Float = 3
     public var greyLevelScale: GreyLevelScale = .dynamicRange
+    /// The input value of one detected electron, when the data are counts and the shot-noise test of
+    /// `ShotNoise` is wanted (nil, the default: the paper's threshold alone). With it a candidate must also
+    /// hold improbably many electrons for Poisson noise of its background. Not a step of the paper: it removes
+    /// the noise spots of sparse counted patterns, and with them the weakest real ones, which template
+    /// matching on the reconstructions uses (docs/registration.md, shot-noise test).
+    public var electronValue: Float? = nil
     /// At most this many spots, the strongest (highest blurred peak) (150).
     public var maxSpots: Int = 150
     /// Exclude maxima whose region within the threshold touches the image edge (ImageJ "exclude edge maxima").
@@ -170,6 +176,7 @@ public struct RegistrationParameters: Sendable, Equatable {
         if !(blurSigma >= 0) || !blurSigma.isFinite { throw bad("blur sigma", blurSigma, ">= 0 px") }
         if let u = userProminence, !(u >= 0) || !u.isFinite { throw bad("prominence", u, "a finite value >= 0") }
         if !(defaultProminenceGreyLevels >= 0) { throw bad("default prominence", defaultProminenceGreyLevels, ">= 0 grey levels") }
+        if let e = electronValue, !(e > 0) || !e.isFinite { throw bad("electron value", e, "a finite value > 0") }
         if maxSpots < 1 { throw bad("max spots", maxSpots, ">= 1") }
         if refinementPasses < 0 { throw bad("refinement passes", refinementPasses, ">= 0") }
         if !(directBeamWindow >= 1) { throw bad("direct-beam window", directBeamWindow, ">= 1 px") }

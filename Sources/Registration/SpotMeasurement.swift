@@ -35,6 +35,13 @@ public enum SpotMeasurement {
             n += Double(rn); s += Double(rs); ss += Double(rss)
         }
 
+        /// The mean of the pixels added (0 when none).
+        public var mean: Float {
+            guard n > 0 else { return 0 }
+            let m = Float(s / n)
+            return m.isFinite ? m : 0
+        }
+
         /// The standard deviation of the pixels added (0 when fewer than two).
         public var value: Float {
             guard n > 1 else { return 0 }

@@ -162,6 +162,32 @@ import Testing
         #expect(lines == [Substring(Self.spotColumns.joined(separator: ","))])
     }
 
+    /// The shot-noise test from the command line and the configuration: on counted (uint16) data at 1/1000
+    /// of `simulate`'s dose it removes spots (its electron value defaults to 1, stored in the provenance); on
+    /// floating-point data it needs `--electron-value`, and without it the run stops before writing anything.
+    @Test func shotNoiseTestOptions() throws {
+        let dir = StemrunProcess.temporaryFolder("stemrun-register-shot")
+        let input = dir + "/low.h5", float = dir + "/float.h5"
+        for (path, extra) in [(input, ["--dose", "0.001"]), (float, ["--dtype", "float32"])] {
+            let r = try StemrunProcess.run(["simulate", "-o", path, "--scan", "6x6", "--detector", "128x128"] + extra)
+            #expect(r.status == 0, "simulate: \(r.stderr)")
+        }
+        let config = dir + "/reg.toml"
+        try "shot-noise-test = true\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let paper = try StemrunProcess.run(["register", input, "-o", dir + "/paper.h5", "--no-reconstruction"], ranks: 2)
+        let tested = try StemrunProcess.run(["register", input, "-o", dir + "/tested.h5", "--no-reconstruction", "--config", config], ranks: 2)
+        #expect(paper.status == 0 && tested.status == 0, "stderr: \(paper.stderr) \(tested.stderr)")
+        func spots(_ path: String) throws -> Int { try H5File.open(path).dataset("registration/spots/x").shape[0] }
+        #expect(try spots(dir + "/tested.h5") * 2 < spots(dir + "/paper.h5"))
+        let params = try H5File.open(dir + "/tested.h5").group("provenance/parameters")
+        #expect(params.stringAttribute("shot_noise_test") == "true" && params.stringAttribute("electron_value") == "1.0")
+        let bad = try StemrunProcess.run(["register", float, "-o", dir + "/f.h5", "--shot-noise-test"], ranks: 2)
+        #expect(bad.status != 0 && bad.stderr.contains("electron-value") && bad.stderr.contains("float32"), "stderr: \(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/f.h5"))
+        let given = try StemrunProcess.run(["register", float, "-o", dir + "/g.h5", "--electron-value", "1"], ranks: 2)
+        #expect(given.status == 0, "stderr: \(given.stderr)")
+    }
+
     /// A one-row scan on more ranks than rows, and a TOML configuration (max-spots) with the command line
     /// winning over it; an unknown key in the configuration is an error naming it.
     @Test func oneRowScanAndConfiguration() throws {

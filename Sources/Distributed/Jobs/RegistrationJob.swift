@@ -562,6 +562,7 @@ public enum RegistrationJob {
          ("background_radius", "\(p.backgroundRadius)"), ("blur_sigma", "\(p.blurSigma)"),
          ("prominence", p.userProminence.map { "\($0)" } ?? "none"),
          ("default_prominence_grey_levels", "\(p.defaultProminenceGreyLevels)"), ("grey_levels", p.greyLevelScale.rawValue),
+         ("shot_noise_test", "\(p.electronValue != nil)"), ("electron_value", p.electronValue.map { "\($0)" } ?? "none"),
          ("max_spots", "\(p.maxSpots)"), ("exclude_edge_maxima", "\(p.excludeEdgeMaxima)"),
          ("reject_ridges", "\(p.rejectRidges)"), ("merge_upper_halves", "\(p.mergeUpperHalves)"),
          ("beam_flank", "\(p.correctBeamFlank)"),

@@ -24,6 +24,8 @@ public struct RegisterStage: PipelineStage {
             ConfigKey("blur_sigma", "float", default: "2", "Gaussian blur sigma for localisation, px."),
             ConfigKey("prominence", "float", default: "none", "User prominence threshold in data units."),
             ConfigKey("default_prominence", "float", default: "3", "Default prominence in grey levels."),
+            ConfigKey("shot_noise_test", "boolean", default: "false", "Shot-noise test for counted data: a spot must also hold improbably many electrons for Poisson noise of its background (removes the noise spots of sparse low-dose patterns, and the weakest real ones)."),
+            ConfigKey("electron_value", "float", default: "1 for integer input", "Input value of one detected electron for the shot-noise test (implies it; floating-point input must give it)."),
             ConfigKey("max_spots", "integer", default: "150", "Maximum spots per pattern (the strongest)."),
             ConfigKey("reject_ridges", "boolean", default: "true", "Reject maxima whose top is a ridge (the highest point of a ring or band), not a spot."),
             ConfigKey("merge_upper_halves", "boolean", default: "true", "A maximum on the upper half of a brighter spot, or refined to within 1.5 px of one, is part of it."),
@@ -50,7 +52,7 @@ public struct RegisterStage: PipelineStage {
     }
 
     /// Registration options for a detector: the authors' defaults at this width, then the section's keys.
-    func options(detector: DetectorShape) throws -> RegistrationJob.Options {
+    func options(detector: DetectorShape, elementType: ElementType = .uint16) throws -> RegistrationJob.Options {
         let t = section
         func bad(_ key: String, _ value: String, _ expected: String) -> ConfigError {
             ConfigError.invalidValue(file: t.file, key: t.qualified(key), value: value, expected: expected)
@@ -75,6 +77,13 @@ public struct RegisterStage: PipelineStage {
         if let v = try positive("blur_sigma") { p.blurSigma = v }
         p.userProminence = try positive("prominence")
         if let v = try positive("default_prominence") { p.defaultProminenceGreyLevels = v }
+        let electron = try positive("electron_value")
+        if try t.boolean("shot_noise_test") ?? (electron != nil) {
+            guard let e = electron ?? (elementType.isFloatingPoint ? nil : 1) else {
+                throw bad("electron_value", "none", "the value of one electron in this \(elementType.rawValue) input for shot_noise_test (integer input: 1)")
+            }
+            p.electronValue = e
+        }
         if let v = try t.integer("max_spots") {
             guard v >= 1 else { throw bad("max_spots", "\(v)", "an integer >= 1") }
             p.maxSpots = v
@@ -109,7 +118,7 @@ public struct RegisterStage: PipelineStage {
     }
 
     public func run(comm: Communicator, context: StageContext) throws {
-        var o = try options(detector: context.source.detector)
+        var o = try options(detector: context.source.detector, elementType: context.source.elementType)
         o.chunkBudgetBytes = context.chunkBudgetBytes
         _ = try RegistrationJob.run(source: context.source, options: o, comm: comm, outputPath: context.stageFile(name),
                                     pngFolder: nil, provenance: context.provenance)

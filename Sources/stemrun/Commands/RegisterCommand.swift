@@ -68,6 +68,10 @@ struct RegisterCommand: ParsableCommand {
     var defaultProminence: Float?
     @Option(help: "Grey level: dynamic-range (1/255 of each pattern's range) or absolute (one count). (default: dynamic-range)")
     var greyLevels: String?
+    @Flag(help: "Shot-noise test for counted data: a spot must also hold improbably many electrons for Poisson noise of its background (1 false spot per 100 patterns of pure noise). Removes the noise spots of sparse low-dose patterns, and the weakest real ones with them (default: off, the paper's threshold alone).")
+    var shotNoiseTest = false
+    @Option(help: "Input value of one detected electron for the shot-noise test (implies --shot-noise-test). (default: 1 for integer input; floating-point input must give it)")
+    var electronValue: Float?
     @Option(help: "Maximum spots per pattern (the strongest). (default: 150)")
     var maxSpots: Int?
     @Flag(help: "Keep maxima whose region touches the image edge (default: excluded).")
@@ -125,7 +129,7 @@ struct RegisterCommand: ParsableCommand {
     static let configKeys: Set<String> = [
         "output", "png-dir", "csv", "binning", "bin-factor", "centring", "centring-radius", "centring-min-radius",
         "centring-passes", "centring-tolerance", "far-beam-search", "scan-mean", "background", "background-radius", "blur-sigma",
-        "prominence", "default-prominence", "grey-levels", "max-spots", "exclude-edge-maxima", "reject-ridges", "merge-upper-halves", "beam-flank", "refine-passes",
+        "prominence", "default-prominence", "grey-levels", "electron-value", "shot-noise-test", "max-spots", "exclude-edge-maxima", "reject-ridges", "merge-upper-halves", "beam-flank", "refine-passes",
         "direct-beam-window", "spot-window", "windows-fit-spots", "remove-zingers", "refine-on", "refine-baseline", "intensity-disc",
         "pseudo-prominence-radii", "reconstruction-size", "combined-mode", "centre-on-beam", "reconstruction-blur",
         "reconstruction", "dark-field", "mask", "find-bad-pixels", "ellipse-ring", "ellipse", "chunk-mb",
@@ -135,7 +139,8 @@ struct RegisterCommand: ParsableCommand {
         try runOnWorld { comm in
             let cfg = try comm.collectively { try ConfigFile(path: config, allowedKeys: Self.configKeys) }
             let source = try comm.collectively { try input.spec().open() }
-            let options = try comm.collectively { try makeOptions(cfg, detectorWidth: source.detector.columns, detector: source.detector) }
+            let options = try comm.collectively { try makeOptions(cfg, detectorWidth: source.detector.columns, detector: source.detector,
+                                                                             elementType: source.elementType) }
             let outPath = try output ?? cfg.string("output") ?? "registered.h5"
             let png = try pngDir ?? cfg.string("png-dir")
             var prov = Provenance(command: "register", inputPath: input.input)
@@ -182,7 +187,8 @@ struct RegisterCommand: ParsableCommand {
     }
 
     /// Merges command line, configuration file and the paper's defaults for this detector.
-    func makeOptions(_ cfg: ConfigFile, detectorWidth: Int, detector: DetectorShape) throws -> RegistrationJob.Options {
+    func makeOptions(_ cfg: ConfigFile, detectorWidth: Int, detector: DetectorShape,
+                     elementType: ElementType) throws -> RegistrationJob.Options {
         let binning = noBinning ? false : (try cfg.bool("binning") ?? true)
         let factor = try binFactor ?? cfg.int("bin-factor") ?? Binning.factor(width: detectorWidth, target: 512)
         guard factor >= 1 else { throw STEMError.invalidParameter(name: "--bin-factor", value: "\(factor)", expected: ">= 1") }
@@ -208,6 +214,15 @@ struct RegisterCommand: ParsableCommand {
             case "absolute": p.greyLevelScale = .absolute
             default: throw STEMError.invalidParameter(name: "grey-levels", value: v, expected: "dynamic-range or absolute")
             }
+        }
+        let electron = try electronValue ?? cfg.float("electron-value")
+        let configTest = try cfg.bool("shot-noise-test") ?? false
+        if shotNoiseTest || electron != nil || configTest {
+            guard let e = electron ?? (elementType.isFloatingPoint ? nil : 1) else {
+                throw STEMError.invalidParameter(name: "electron-value", value: "none",
+                                                 expected: "the value of one electron in this \(elementType.rawValue) input for --shot-noise-test (integer input: 1)")
+            }
+            p.electronValue = e
         }
         if let v = try maxSpots ?? cfg.int("max-spots") { p.maxSpots = v }
         p.excludeEdgeMaxima = keepEdgeMaxima ? false : (try cfg.bool("exclude-edge-maxima") ?? true)
