@@ -370,6 +370,7 @@ public final class PatternRegistrar {
             // Sub-pixel refinement and record.
             let refineImage: UnsafeBufferPointer<Float> = p.refinementImage == .blurred ? cbl : csub
             var flank: BeamFlank?, flankPlan: (x: Float, y: Float, reach: Int)? // the flank, built when first needed
+            var discRadius: Float = 0 // the direct beam's half-maximum radius (`discCentres`)
             for (k, c) in candidates.enumerated() {
                 let isDirect = k == 0
                 let start = (x: Float(c.index % w) + 0.5, y: Float(c.index / w) + 0.5)
@@ -388,6 +389,18 @@ public final class PatternRegistrar {
                     r = SpotMeasurement.refine(refineImage, width: w, height: h, x: start.x, y: start.y,
                                                window: window,
                                                passes: p.refinementPasses, subtractBaseline: p.refinementBaseline)
+                }
+                if p.discCentres {
+                    if isDirect {
+                        let half = SpotMeasurement.halfMaximumRadius(cbl, width: w, height: h, index: c.index,
+                                                                     limit: max(1, min(w, h) / 4))
+                        discRadius = half >= DiscEdge.minimumRadius
+                            ? DiscEdge.radius(refineImage, width: w, height: h, x: r.x, y: r.y, start: half) : 0
+                    }
+                    if discRadius >= DiscEdge.minimumRadius {
+                        r = DiscEdge.centre(refineImage, width: w, height: h, x: r.x, y: r.y, radius: discRadius,
+                                            reach: discRadius / 2 + 1)
+                    }
                 }
                 if isDirect && p.correctBeamFlank {
                     // Out to where the beam's flank has fallen: twice its half-maximum radius and 4 blur sigmas.

@@ -109,6 +109,10 @@ public struct RegistrationParameters: Sendable, Equatable {
     /// position): see `SpotMeasurement.fittedWindow`. The paper's windows stay the smallest side; spots that fit
     /// them (the paper's regime) are refined exactly as the paper does. Off = the paper's fixed windows.
     public var windowsFitSpots: Bool = true
+    /// Centre each spot on the rim of a disc of the direct beam's radius (`DiscEdge`) after the centroid, when
+    /// that radius is at least `DiscEdge.minimumRadius`: for the discs of convergent-beam data whose inside is
+    /// not uniform (thick crystals), where the centroid lies towards the bright side. Not a step of the paper.
+    public var discCentres: Bool = false
     public var refinementImage: RefinementImage = .backgroundSubtracted
     /// Subtract the mean of the window's border pixels before the centroid (weights clipped at zero). The
     /// sources do not say which weights the centroid uses; without the baseline, the residual background and

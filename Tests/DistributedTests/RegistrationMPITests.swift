@@ -184,8 +184,9 @@ import Testing
         let bad = try StemrunProcess.run(["register", float, "-o", dir + "/f.h5", "--shot-noise-test"], ranks: 2)
         #expect(bad.status != 0 && bad.stderr.contains("electron-value") && bad.stderr.contains("float32"), "stderr: \(bad.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/f.h5"))
-        let given = try StemrunProcess.run(["register", float, "-o", dir + "/g.h5", "--electron-value", "1"], ranks: 2)
+        let given = try StemrunProcess.run(["register", float, "-o", dir + "/g.h5", "--electron-value", "1", "--disc-centres"], ranks: 2)
         #expect(given.status == 0, "stderr: \(given.stderr)")
+        #expect(try H5File.open(dir + "/g.h5").group("provenance/parameters").stringAttribute("disc_centres") == "true")
     }
 
     /// A one-row scan on more ranks than rows, and a TOML configuration (max-spots) with the command line

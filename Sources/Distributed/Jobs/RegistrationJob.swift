@@ -568,6 +568,7 @@ public enum RegistrationJob {
          ("beam_flank", "\(p.correctBeamFlank)"),
          ("refine_passes", "\(p.refinementPasses)"), ("direct_beam_window", "\(p.directBeamWindow)"),
          ("spot_window", "\(p.spotWindow)"), ("windows_fit_spots", "\(p.windowsFitSpots)"),
+         ("disc_centres", "\(p.discCentres)"),
          ("refine_on", p.refinementImage.rawValue),
          ("refine_baseline", "\(p.refinementBaseline)"), ("intensity_disc", "\(p.intensityDiscDiameter)"),
          ("pseudo_prominence_radius_direct", "\(p.pseudoProminenceRadiusDirect)"),

@@ -32,6 +32,7 @@ public struct RegisterStage: PipelineStage {
             ConfigKey("beam_flank", "boolean", default: "true", "Take the direct beam's flank out of the centroid windows of the spots next to it."),
             ConfigKey("remove_zingers", "boolean", default: "true", "Replace isolated bright pixels (X-ray and cosmic-ray hits) by the mean of their neighbours."),
             ConfigKey("windows_fit_spots", "boolean", default: "true", "Widen a centroid window narrower than its spot (false: the paper's fixed windows)."),
+            ConfigKey("disc_centres", "boolean", default: "false", "Centre every spot on the rim of a disc of the direct beam's radius (4 px or more): convergent-beam discs whose inside is not uniform."),
             ConfigKey("reconstruction", "boolean", default: "true", "Write the reconstructed 4D dataset."),
             ConfigKey("reconstruction_size", "integer", default: "W", "Reconstructed pattern size, px."),
             ConfigKey("find_bad_pixels", "boolean", default: "false", "Find hot and dead pixels from a sample of patterns."),
@@ -89,6 +90,7 @@ public struct RegisterStage: PipelineStage {
             p.maxSpots = v
         }
         p.windowsFitSpots = try t.boolean("windows_fit_spots") ?? true
+        p.discCentres = try t.boolean("disc_centres") ?? false
         p.removeZingers = try t.boolean("remove_zingers") ?? true
         p.rejectRidges = try t.boolean("reject_ridges") ?? true
         p.mergeUpperHalves = try t.boolean("merge_upper_halves") ?? true

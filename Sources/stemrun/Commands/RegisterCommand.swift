@@ -91,6 +91,8 @@ struct RegisterCommand: ParsableCommand {
     var spotWindow: Float?
     @Flag(help: "Keep the centroid windows at their sides even for spots wider than them (default: a window is widened to 3 R + 2 px for a spot of radius R, up to the distance to the nearest spot).")
     var fixedWindows = false
+    @Flag(help: "Centre every spot on the rim of a disc of the direct beam's radius, found after the centroid, when that radius is 4 px or more: for convergent-beam discs whose inside is not uniform (thick crystals), where the centroid lies towards the bright side (default: off, the paper's centroid).")
+    var discCentres = false
     @Option(help: "Image for the centroid: background-subtracted or blurred. (default: background-subtracted)")
     var refineOn: String?
     @Flag(help: "Plain centroid, without subtracting the window's border mean (default: subtracted).")
@@ -130,7 +132,7 @@ struct RegisterCommand: ParsableCommand {
         "output", "png-dir", "csv", "binning", "bin-factor", "centring", "centring-radius", "centring-min-radius",
         "centring-passes", "centring-tolerance", "far-beam-search", "scan-mean", "background", "background-radius", "blur-sigma",
         "prominence", "default-prominence", "grey-levels", "electron-value", "shot-noise-test", "max-spots", "exclude-edge-maxima", "reject-ridges", "merge-upper-halves", "beam-flank", "refine-passes",
-        "direct-beam-window", "spot-window", "windows-fit-spots", "remove-zingers", "refine-on", "refine-baseline", "intensity-disc",
+        "direct-beam-window", "spot-window", "windows-fit-spots", "disc-centres", "remove-zingers", "refine-on", "refine-baseline", "intensity-disc",
         "pseudo-prominence-radii", "reconstruction-size", "combined-mode", "centre-on-beam", "reconstruction-blur",
         "reconstruction", "dark-field", "mask", "find-bad-pixels", "ellipse-ring", "ellipse", "chunk-mb",
     ]
@@ -233,6 +235,7 @@ struct RegisterCommand: ParsableCommand {
         if let v = try directBeamWindow ?? cfg.float("direct-beam-window") { p.directBeamWindow = v }
         if let v = try spotWindow ?? cfg.float("spot-window") { p.spotWindow = v }
         p.windowsFitSpots = fixedWindows ? false : (try cfg.bool("windows-fit-spots") ?? true)
+        p.discCentres = discCentres ? true : (try cfg.bool("disc-centres") ?? false)
         p.removeZingers = keepZingers ? false : (try cfg.bool("remove-zingers") ?? true)
         if let v = try refineOn ?? cfg.string("refine-on") {
             switch v {
