@@ -399,7 +399,7 @@ public final class PatternRegistrar {
                     }
                     if discRadius >= DiscEdge.minimumRadius {
                         r = DiscEdge.centre(refineImage, width: w, height: h, x: r.x, y: r.y, radius: discRadius,
-                                            reach: discRadius / 2 + 1)
+                                            reach: discRadius)
                     }
                 }
                 if isDirect && p.correctBeamFlank {
