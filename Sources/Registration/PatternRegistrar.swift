@@ -370,7 +370,7 @@ public final class PatternRegistrar {
             // Sub-pixel refinement and record.
             let refineImage: UnsafeBufferPointer<Float> = p.refinementImage == .blurred ? cbl : csub
             var flank: BeamFlank?, flankPlan: (x: Float, y: Float, reach: Int)? // the flank, built when first needed
-            var discRadius: Float = 0 // the direct beam's half-maximum radius (`discCentres`)
+            var discRadius: Float = 0 // the radius of the direct beam's disc, from its rim (`discCentres`)
             for (k, c) in candidates.enumerated() {
                 let isDirect = k == 0
                 let start = (x: Float(c.index % w) + 0.5, y: Float(c.index / w) + 0.5)

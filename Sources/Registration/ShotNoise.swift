@@ -6,8 +6,10 @@ import Foundation
 /// corner pixels, assumes noise of many counts per pixel. A counting detector at low dose records a few
 /// electrons per pattern away from the beam: the corners hold almost none, the 8-bit range is a few counts, and
 /// every small cluster of electrons (a handful among the 3 x 3 scan neighbours within one blur radius) passes
-/// the prominence test. On patterns of pure Poisson noise of 0.002 electrons per pixel the paper's rule gives
-/// 3.8 spots per 128 px pattern.
+/// the prominence test: on `simulate`'s 128 px scan at 0.001 of its dose (60 electrons per pattern) it finds
+/// 1060 spots that the noise-free scan does not have, beside 993 that it has; on pure Poisson noise whose
+/// diffuse background falls from 0.02 electrons per pixel at the centre to 0.0002 in the corners, 2-20 spots
+/// per pattern.
 ///
 /// The test, aperture photometry as for faint sources on a counted sky: the electrons `n` inside a disc of
 /// radius `coreRadius` (1.5 blur sigmas) about the candidate must be improbable for Poisson noise of the local
