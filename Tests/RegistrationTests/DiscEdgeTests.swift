@@ -48,13 +48,19 @@ import Testing
         return ((sq / Double(max(1, n))).squareRoot(), missed)
     }
 
+    /// The spots of one pattern with the paper's centroid and with `discCentres`.
+    static func spots(_ pixels: [Float], width w: Int) throws -> (centroid: [Spot], rim: [Spot]) {
+        var p = singlePatternParameters(width: w)
+        let centroid = try PatternRegistrar(parameters: p, shape: .init(rows: w, columns: w)).register(pattern: pixels).spots
+        p.discCentres = true
+        let rim = try PatternRegistrar(parameters: p, shape: .init(rows: w, columns: w)).register(pattern: pixels).spots
+        return (centroid, rim)
+    }
+
     @Test func rimCentresDiscsWithDynamicalContrast() throws {
         var rng = SplitMix64(seed: 12)
         let (pixels, discs) = Self.pattern(dim: 0.05, rng: &rng)
-        var p = singlePatternParameters(width: 256)
-        let centroid = try PatternRegistrar(parameters: p, shape: .init(rows: 256, columns: 256)).register(pattern: pixels).spots
-        p.discCentres = true
-        let rim = try PatternRegistrar(parameters: p, shape: .init(rows: 256, columns: 256)).register(pattern: pixels).spots
+        let (centroid, rim) = try Self.spots(pixels, width: 256)
         let e0 = Self.errors(centroid, discs), e1 = Self.errors(rim, discs)
         #expect(e0.missed == 0 && e1.missed == 0, "missed: centroid \(e0.missed), rim \(e1.missed)")
         #expect(e0.rms > 1, "centroid RMS \(e0.rms) px") // the centroid lies towards the bright side
@@ -65,10 +71,7 @@ import Testing
     @Test func uniformDiscsStayWhereTheCentroidPutsThem() throws {
         var rng = SplitMix64(seed: 13)
         let (pixels, discs) = Self.pattern(dim: 1, rng: &rng)
-        var p = singlePatternParameters(width: 256)
-        let centroid = try PatternRegistrar(parameters: p, shape: .init(rows: 256, columns: 256)).register(pattern: pixels).spots
-        p.discCentres = true
-        let rim = try PatternRegistrar(parameters: p, shape: .init(rows: 256, columns: 256)).register(pattern: pixels).spots
+        let (centroid, rim) = try Self.spots(pixels, width: 256)
         let e0 = Self.errors(centroid, discs), e1 = Self.errors(rim, discs)
         #expect(e0.rms < 0.2 && e1.rms < 0.2, "RMS: centroid \(e0.rms), rim \(e1.rms) px")
     }
@@ -80,10 +83,7 @@ import Testing
         let synth = SyntheticPattern.lattice(width: 128, beam: (64.2, 63.7), a: (17, 2), b: (-3, 18), maxOrder: 2,
                                              maxRadius: 50, rng: &rng)
         let pixels = synth.render(poisson: &rng)
-        var p = singlePatternParameters(width: 128)
-        let a = try PatternRegistrar(parameters: p, shape: .init(rows: 128, columns: 128)).register(pattern: pixels).spots
-        p.discCentres = true
-        let b = try PatternRegistrar(parameters: p, shape: .init(rows: 128, columns: 128)).register(pattern: pixels).spots
+        let (a, b) = try Self.spots(pixels, width: 128)
         #expect(a.map(\.x) == b.map(\.x) && a.map(\.y) == b.map(\.y))
     }
 }
