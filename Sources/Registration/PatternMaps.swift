@@ -9,6 +9,10 @@ public struct PatternMaps: Sendable, Equatable {
     public var threshold: Float = 0
     /// Sum of the pseudo-prominences of all spots.
     public var pseudoProminenceSum: Float = 0
+    /// Half-maximum radius of the direct beam on the blurred detection image, working px (0 when no spot):
+    /// for convergent-beam data the radius of the probe's disc (`SpotMeasurement.halfMaximumRadius`). Not a
+    /// map of the paper; stored as `beam_radius` in input px with the beam position.
+    public var beamRadius: Float = 0
 
     public init() {}
 

@@ -371,6 +371,7 @@ public final class PatternRegistrar {
             let refineImage: UnsafeBufferPointer<Float> = p.refinementImage == .blurred ? cbl : csub
             var flank: BeamFlank?, flankPlan: (x: Float, y: Float, reach: Int)? // the flank, built when first needed
             var discRadius: Float = 0 // the radius of the direct beam's disc, from its rim (`discCentres`)
+            var beamHalf: Float = 0 // the direct beam's half-maximum radius on the detection image
             for (k, c) in candidates.enumerated() {
                 let isDirect = k == 0
                 let start = (x: Float(c.index % w) + 0.5, y: Float(c.index / w) + 0.5)
@@ -390,12 +391,15 @@ public final class PatternRegistrar {
                                                window: window,
                                                passes: p.refinementPasses, subtractBaseline: p.refinementBaseline)
                 }
+                if isDirect {
+                    beamHalf = SpotMeasurement.halfMaximumRadius(cbl, width: w, height: h, index: c.index,
+                                                                 limit: max(1, min(w, h) / 4))
+                    maps.beamRadius = beamHalf
+                }
                 if p.discCentres {
                     if isDirect {
-                        let half = SpotMeasurement.halfMaximumRadius(cbl, width: w, height: h, index: c.index,
-                                                                     limit: max(1, min(w, h) / 4))
-                        discRadius = half >= DiscEdge.minimumRadius
-                            ? DiscEdge.radius(refineImage, width: w, height: h, x: r.x, y: r.y, start: half) : 0
+                        discRadius = beamHalf >= DiscEdge.minimumRadius
+                            ? DiscEdge.radius(refineImage, width: w, height: h, x: r.x, y: r.y, start: beamHalf) : 0
                     }
                     if discRadius >= DiscEdge.minimumRadius {
                         r = DiscEdge.centre(refineImage, width: w, height: h, x: r.x, y: r.y, radius: discRadius,
@@ -404,9 +408,7 @@ public final class PatternRegistrar {
                 }
                 if isDirect && p.correctBeamFlank {
                     // Out to where the beam's flank has fallen: twice its half-maximum radius and 4 blur sigmas.
-                    let half = SpotMeasurement.halfMaximumRadius(cbl, width: w, height: h, index: c.index,
-                                                                 limit: max(1, min(w, h) / 4))
-                    flankPlan = (r.x, r.y, Int((2 * half + 4 * p.blurSigma).rounded(.up)) + 1)
+                    flankPlan = (r.x, r.y, Int((2 * beamHalf + 4 * p.blurSigma).rounded(.up)) + 1)
                 }
                 // Two maxima of one broad spot (a disc's plateau) refine to the same centre: one spot.
                 let d2 = Self.duplicateDistance * Self.duplicateDistance

@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct RegistrationMPITests {
     static let spotColumns = ["scan_index", "scan_x", "scan_y", "x", "y", "intensity", "pseudo_prominence", "noise", "threshold"]
     static let maps = ["virtual_bright_field", "full_virtual_bright_field", "spot_count", "noise", "threshold",
-                       "pseudo_prominence_sum", "dark_field_0", "beam_x", "beam_y"]
+                       "pseudo_prominence_sum", "dark_field_0", "beam_x", "beam_y", "beam_radius"]
 
     func simulate(_ dir: String, scan: String) throws -> String {
         let input = dir + "/sim.h5"

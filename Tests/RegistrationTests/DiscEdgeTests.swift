@@ -65,6 +65,10 @@ import Testing
         #expect(e0.missed == 0 && e1.missed == 0, "missed: centroid \(e0.missed), rim \(e1.missed)")
         #expect(e0.rms > 1, "centroid RMS \(e0.rms) px") // the centroid lies towards the bright side
         #expect(e1.rms < 0.2, "rim RMS \(e1.rms) px, centroid \(e0.rms) px")
+        // The beam's half-maximum radius on the blurred image, a few tenths inside its rim (map beam_radius).
+        let r = try PatternRegistrar(parameters: singlePatternParameters(width: 256), shape: .init(rows: 256, columns: 256))
+            .register(pattern: pixels).registration.maps.beamRadius
+        #expect(r > 7 && r < 8.2, "beam radius \(r) px, disc of 8 px")
     }
 
     /// Uniform discs: the rim agrees with the centroid (both unbiased), so the option costs no accuracy.

@@ -4,7 +4,7 @@
 # {200} discs rise from 1 to about 57 counts across their diameter); a known descan; Poisson noise. On 2 ranks:
 # the paper's centroid puts the {200} discs more than 2 px off their lattice positions; `--disc-centres` must put
 # them within 0.5 px RMS and the {220} and {400} discs within 0.15 px, with the beam maps within 0.1 px of the
-# descan. The thresholds use `--grey-levels absolute --prominence 8` (the paper's 3 grey levels of a 2000-count
+# descan, and the run without it must print the note that names the option. The thresholds use `--grey-levels absolute --prominence 8` (the paper's 3 grey levels of a 2000-count
 # beam pass only the {220} discs). About 2 minutes on 2 cores (creates .venv-abtem, about 1 minute).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,8 +18,10 @@ trap 'rm -rf "$work"' EXIT
 OMP_NUM_THREADS=2 "$venv/bin/python" scripts/oracles/registration_abtem.py simulate "$work/au001.h5"
 status=0
 opts=(--grey-levels absolute --prominence 8 --no-reconstruction)
-mpirun -np 2 .build/release/stemrun register "$work/au001.h5" -o "$work/centroid.h5" "${opts[@]}" >/dev/null
+mpirun -np 2 .build/release/stemrun register "$work/au001.h5" -o "$work/centroid.h5" "${opts[@]}" > "$work/centroid.txt"
 echo "centroid (the paper's):"
+# The disc note names the option (the beam's half-maximum radius is about 6 px).
+grep -q "note: the direct beam is a disc.*--disc-centres" "$work/centroid.txt" || { echo "FAIL: no disc note"; status=1; }
 "$venv/bin/python" scripts/oracles/registration_abtem.py check "$work/au001.h5" "$work/centroid.h5" --centroid || status=1
 mpirun -np 2 .build/release/stemrun register "$work/au001.h5" -o "$work/rim.h5" "${opts[@]}" --disc-centres >/dev/null
 echo "--disc-centres:"

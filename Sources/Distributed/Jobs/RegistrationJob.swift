@@ -57,6 +57,8 @@ public enum RegistrationJob {
         /// Where the direct beam fell on the input detector over the scan (the beam maps' smallest and largest
         /// values, pixel j spans [j, j + 1)); nil when no pattern had a spot.
         public var beamExtent: (x: ClosedRange<Double>, y: ClosedRange<Double>)?
+        /// The direct beam's mean half-maximum radius over the scan, working px (nil when no pattern had a spot).
+        public var meanBeamRadius: Double? = nil
     }
 
     /// Column names of the spot table, in the order of the HDF5 datasets and of the CSV file.
@@ -350,6 +352,12 @@ public enum RegistrationJob {
                                        shift: shifts[k], binningFactor: pipeline.binningFactor)
         }
         mapValues += [("beam_x", beam.map(\.x)), ("beam_y", beam.map(\.y))]
+        let factor = Float(pipeline.binningFactor)
+        mapValues.append(("beam_radius", (0 ..< positions.count).map { counts[$0] > 0 ? maps[$0].beamRadius * factor : .nan }))
+        // The mean beam radius over the scan (working px): disc data, for the note of `stemrun register`.
+        var radiusSum = [Double(maps.indices.filter { counts[$0] > 0 }.reduce(Float(0)) { $0 + maps[$1].beamRadius }),
+                         Double(counts.filter { $0 > 0 }.count)]
+        comm.allreduce(&radiusSum, .sum)
         var extent: [Double] = [.infinity, .infinity, .infinity, .infinity] // min x, min y, -max x, -max y
         for b in beam where b.x.isFinite && b.y.isFinite {
             extent[0] = min(extent[0], Double(b.x)); extent[1] = min(extent[1], Double(b.y))
@@ -363,9 +371,12 @@ public enum RegistrationJob {
         }
         let beamDescription = "direct-beam position in input-detector pixels (pixel j spans [j, j + 1)): the "
             + "refined beam of the centred pattern minus the centring shift, times the binning factor; NaN without spots"
+        let radiusDescription = "half-maximum radius of the direct beam on the blurred detection image, input-detector "
+            + "pixels (the probe's disc in convergent-beam data); NaN without spots"
         for (name, values) in mapValues {
+            let description = name == "beam_radius" ? radiusDescription : beamDescription
             try writer.write("registration/maps/" + name, values,
-                             attributes: name.hasPrefix("beam_") ? [("description", beamDescription)] : [])
+                             attributes: name.hasPrefix("beam_") ? [("description", description)] : [])
         }
         let zingers = comm.allreduce(pipeline.zingersReplaced, .sum)
         try comm.collectively {
@@ -419,7 +430,8 @@ public enum RegistrationJob {
                        ellipse: ellipse, peakResidentBytes: comm.allreduce(ResourceUsage.peakResidentBytes, .max),
                        beamOnlyByGreyLevels: comm.allreduce(beamOnly, .sum), workingShape: working, zingers: zingers,
                        zeroGapLines: (comm.allreduce(gapLines.rows, .max), comm.allreduce(gapLines.columns, .max)),
-                       beamExtent: beamExtent)
+                       beamExtent: beamExtent,
+                       meanBeamRadius: radiusSum[1] > 0 ? radiusSum[0] / radiusSum[1] : nil)
     }
 
     /// Pre-pass on every `N / samplePatterns`-th scan position (the same sample whatever the rank count):

@@ -167,6 +167,9 @@ struct RegisterCommand: ParsableCommand {
                                          e.x.lowerBound, e.x.upperBound, e.y.lowerBound, e.y.upperBound,
                                          Double(source.detector.columns) / 2, Double(source.detector.rows) / 2))
             }
+            if let r = s.meanBeamRadius, Float(r) >= DiscEdge.minimumRadius, !options.parameters.discCentres {
+                printOnRoot(comm, String(format: "register: note: the direct beam is a disc (mean half-maximum radius %.1f px of the working pattern; map /registration/maps/beam_radius): where the discs' insides are not uniform (thick crystals) their centroids lie towards the bright side, --disc-centres centres them on their rims; discs that are missed may have had their dim insides taken for background (--no-background, or a larger --background-radius)", r))
+            }
             if options.findBadPixels { printOnRoot(comm, "register: \(s.badPixels) bad pixels masked") }
             if s.zingers > 0 {
                 printOnRoot(comm, String(format: "register: %d isolated bright pixels (X-ray or cosmic-ray hits, %.2f per pattern) replaced by the mean of their neighbours (--keep-zingers keeps them)",
