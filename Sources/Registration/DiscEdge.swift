@@ -82,25 +82,30 @@ public enum DiscEdge {
     public static func centre(_ image: UnsafeBufferPointer<Float>, width w: Int, height h: Int, x: Float, y: Float,
                               radius: Float, reach: Float) -> (x: Float, y: Float) {
         let count = max(32, Int((2 * Float.pi * radius).rounded(.up)))
-        return withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: count) { dirs in
+        return withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: count + count / 2) { dirs in
             for k in 0 ..< count {
                 let a = 2 * Float.pi * Float(k) / Float(count)
                 dirs[k] = SIMD2(cos(a), sin(a))
             }
-            let d = UnsafeBufferPointer(dirs)
+            let d = UnsafeBufferPointer(rebasing: UnsafeBufferPointer(dirs)[0 ..< count])
             func value(_ cx: Float, _ cy: Float) -> Float {
                 contrast(image, width: w, height: h, cx: cx, cy: cy, radius: radius, depth: rimDepth, directions: d)
             }
-            var best = (x: x, y: y), bestC = value(x, y)
             // Every point of a 1-px grid within the reach (the inside of a disc can hold dark lines, whose
-            // edges a climb from the centroid would take for the rim), then a climb on the finer grids.
+            // edges a climb from the centroid would take for the rim), on one direction in two (a directions
+            // per px of the rim's length), then a climb on the finer grids with all of them.
+            for k in 0 ..< count / 2 { dirs[count + k] = dirs[2 * k] }
+            let coarse = UnsafeBufferPointer(rebasing: UnsafeBufferPointer(dirs)[count ..< count + count / 2])
+            var best = (x: x, y: y), bestCoarse = -Float.infinity
             let n = Int(reach.rounded(.down))
             for i in -n ... n {
                 for j in -n ... n where Float(i * i + j * j) <= reach * reach {
-                    let c = value(x + Float(j), y + Float(i))
-                    if c > bestC { bestC = c; best = (x + Float(j), y + Float(i)) }
+                    let c = contrast(image, width: w, height: h, cx: x + Float(j), cy: y + Float(i), radius: radius,
+                                     depth: rimDepth, directions: coarse)
+                    if c > bestCoarse { bestCoarse = c; best = (x + Float(j), y + Float(i)) }
                 }
             }
+            var bestC = value(best.x, best.y)
             var step: Float = 0.5
             while step >= 1.0 / 16 {
                 var moved = true, moves = 0
