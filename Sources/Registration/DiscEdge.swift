@@ -47,19 +47,30 @@ public enum DiscEdge {
         return top + ty * (bottom - top)
     }
 
+    /// Calls `body` with `count` unit vectors evenly around the circle (from +x), and, with `coarse`, one of
+    /// every two of them.
+    static func withDirections<R>(_ count: Int, coarse: Bool = false,
+                                  _ body: (UnsafeBufferPointer<SIMD2<Float>>, UnsafeBufferPointer<SIMD2<Float>>) -> R) -> R {
+        let half = coarse ? count / 2 : 0
+        return withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: count + half) { dirs in
+            for k in 0 ..< count {
+                let a = 2 * Float.pi * Float(k) / Float(count)
+                dirs[k] = SIMD2(cos(a), sin(a))
+            }
+            for k in 0 ..< half { dirs[count + k] = dirs[2 * k] }
+            let all = UnsafeBufferPointer(dirs)
+            return body(UnsafeBufferPointer(rebasing: all[0 ..< count]), UnsafeBufferPointer(rebasing: all[count ..< count + half]))
+        }
+    }
+
     /// The radius of the disc centred at `(x, y)`: the circle of greatest rim contrast between 0.6 and 1.5
     /// times `start` (the half-maximum radius of the direct beam, which the blur and the disc's curvature put a
     /// few tenths of a pixel inside the rim), in steps of 1/20 px, refined by the parabola through the best
     /// three.
     public static func radius(_ image: UnsafeBufferPointer<Float>, width w: Int, height h: Int, x: Float, y: Float,
                               start: Float) -> Float {
-        let count = max(32, Int((4 * Float.pi * 1.5 * start).rounded(.up)))
-        return withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: count) { dirs in
-            for k in 0 ..< count {
-                let a = 2 * Float.pi * Float(k) / Float(count)
-                dirs[k] = SIMD2(cos(a), sin(a))
-            }
-            let d = UnsafeBufferPointer(dirs), step: Float = 0.05
+        withDirections(max(32, Int((4 * Float.pi * 1.5 * start).rounded(.up)))) { d, _ in
+            let step: Float = 0.05
             let lo = 0.6 * start, n = Int((0.9 * start / step).rounded(.up))
             var values = [Float](repeating: 0, count: n + 1)
             for i in 0 ... n {
@@ -82,20 +93,13 @@ public enum DiscEdge {
     public static func centre(_ image: UnsafeBufferPointer<Float>, width w: Int, height h: Int, x: Float, y: Float,
                               radius: Float, reach: Float) -> (x: Float, y: Float) {
         let count = max(32, Int((2 * Float.pi * radius).rounded(.up)))
-        return withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: count + count / 2) { dirs in
-            for k in 0 ..< count {
-                let a = 2 * Float.pi * Float(k) / Float(count)
-                dirs[k] = SIMD2(cos(a), sin(a))
-            }
-            let d = UnsafeBufferPointer(rebasing: UnsafeBufferPointer(dirs)[0 ..< count])
+        return withDirections(count, coarse: true) { d, coarse in
             func value(_ cx: Float, _ cy: Float) -> Float {
                 contrast(image, width: w, height: h, cx: cx, cy: cy, radius: radius, depth: rimDepth, directions: d)
             }
             // Every point of a 1-px grid within the reach (the inside of a disc can hold dark lines, whose
-            // edges a climb from the centroid would take for the rim), on one direction in two (a directions
-            // per px of the rim's length), then a climb on the finer grids with all of them.
-            for k in 0 ..< count / 2 { dirs[count + k] = dirs[2 * k] }
-            let coarse = UnsafeBufferPointer(rebasing: UnsafeBufferPointer(dirs)[count ..< count + count / 2])
+            // edges a climb from the centroid would take for the rim), on one direction in two (one per 2 px of
+            // the rim), then a climb on the finer grids with all of them.
             var best = (x: x, y: y), bestCoarse = -Float.infinity
             let n = Int(reach.rounded(.down))
             for i in -n ... n {

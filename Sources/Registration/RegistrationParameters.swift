@@ -81,6 +81,9 @@ public struct RegistrationParameters: Sendable, Equatable {
     /// the noise spots of sparse counted patterns, and with them the weakest real ones, which template
     /// matching on the reconstructions uses (docs/registration.md, shot-noise test).
     public var electronValue: Float? = nil
+    /// The electron value the shot-noise test assumes when none is given: 1 for integer input (a counting
+    /// detector's frames), none for floating-point input (its units are not known).
+    public static func defaultElectronValue(for type: ElementType) -> Float? { type.isFloatingPoint ? nil : 1 }
     /// At most this many spots, the strongest (highest blurred peak) (150).
     public var maxSpots: Int = 150
     /// Exclude maxima whose region within the threshold touches the image edge (ImageJ "exclude edge maxima").

@@ -31,6 +31,15 @@ public struct ScanPartition: Hashable, Sendable {
     /// Sizes of every part, in order.
     public var counts: [Int] { (0 ..< parts).map { range(of: $0).count } }
 
+    /// The positions of `range` that belong to the even sample of about `samples` of `total` positions (every
+    /// `total / samples`-th scan index, from 0): the same sample whatever the partition, each rank reading its
+    /// own part of it.
+    public static func evenSample(of range: Range<Int>, total: Int, samples: Int) -> StrideTo<Int> {
+        let step = max(1, total / max(1, samples))
+        let first = (range.lowerBound + step - 1) / step * step
+        return stride(from: first, to: range.upperBound, by: step)
+    }
+
     /// Yields sub-ranges of `range` of at most `chunk` positions: the bounded chunks a rank streams through.
     public static func chunks(of range: Range<Int>, size chunk: Int) -> [Range<Int>] {
         precondition(chunk >= 1)

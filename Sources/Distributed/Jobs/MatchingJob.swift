@@ -58,13 +58,11 @@ public enum MatchingJob {
     public static func nominalBeamCentre(source: PatternSource, samples: Int, radius: Double,
                                          comm: Communicator) throws -> (x: Double, y: Double)? {
         let scan = source.scan, det = source.detector
-        let step = max(1, scan.count / max(1, samples))
         let range = ScanPartition(total: scan.count, parts: comm.size).range(of: comm.rank)
-        let first = (range.lowerBound + step - 1) / step * step
         var sum = [Double](repeating: 0, count: det.pixelCount)
         var one = [Float](repeating: 0, count: det.pixelCount)
         try comm.collectively {
-            for i in stride(from: first, to: range.upperBound, by: step) {
+            for i in ScanPartition.evenSample(of: range, total: scan.count, samples: samples) {
                 try one.withUnsafeMutableBufferPointer { try source.read(positions: i ..< i + 1, into: $0) }
                 for k in 0 ..< det.pixelCount where one[k].isFinite { sum[k] += Double(one[k]) }
             }

@@ -355,8 +355,8 @@ public enum RegistrationJob {
         let factor = Float(pipeline.binningFactor)
         mapValues.append(("beam_radius", (0 ..< positions.count).map { counts[$0] > 0 ? maps[$0].beamRadius * factor : .nan }))
         // The mean beam radius over the scan (working px): disc data, for the note of `stemrun register`.
-        var radiusSum = [Double(maps.indices.filter { counts[$0] > 0 }.reduce(Float(0)) { $0 + maps[$1].beamRadius }),
-                         Double(counts.filter { $0 > 0 }.count)]
+        var radiusSum = [0.0, 0.0] // sum, positions with a beam
+        for (m, c) in zip(maps, counts) where c > 0 { radiusSum[0] += Double(m.beamRadius); radiusSum[1] += 1 }
         comm.allreduce(&radiusSum, .sum)
         var extent: [Double] = [.infinity, .infinity, .infinity, .infinity] // min x, min y, -max x, -max y
         for b in beam where b.x.isFinite && b.y.isFinite {
@@ -440,9 +440,7 @@ public enum RegistrationJob {
                           mask userMask: PixelMask?, positions: Range<Int>, comm: Communicator) throws
         -> (mask: PixelMask?, ellipse: EllipticalDistortion?) {
         let scan = source.scan, det = source.detector
-        let step = max(1, scan.count / max(1, options.samplePatterns))
-        let first = (positions.lowerBound + step - 1) / step * step
-        let mine = Array(stride(from: first, to: positions.upperBound, by: step))
+        let mine = Array(ScanPartition.evenSample(of: positions, total: scan.count, samples: options.samplePatterns))
         var stats = PixelStatistics(shape: det)
         var one = [Float](repeating: 0, count: det.pixelCount)
         try comm.collectively {

@@ -80,7 +80,7 @@ public struct RegisterStage: PipelineStage {
         if let v = try positive("default_prominence") { p.defaultProminenceGreyLevels = v }
         let electron = try positive("electron_value")
         if try t.boolean("shot_noise_test") ?? (electron != nil) {
-            guard let e = electron ?? (elementType.isFloatingPoint ? nil : 1) else {
+            guard let e = electron ?? RegistrationParameters.defaultElectronValue(for: elementType) else {
                 throw bad("electron_value", "none", "the value of one electron in this \(elementType.rawValue) input for shot_noise_test (integer input: 1)")
             }
             p.electronValue = e

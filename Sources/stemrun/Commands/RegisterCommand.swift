@@ -223,7 +223,7 @@ struct RegisterCommand: ParsableCommand {
         let electron = try electronValue ?? cfg.float("electron-value")
         let configTest = try cfg.bool("shot-noise-test") ?? false
         if shotNoiseTest || electron != nil || configTest {
-            guard let e = electron ?? (elementType.isFloatingPoint ? nil : 1) else {
+            guard let e = electron ?? RegistrationParameters.defaultElectronValue(for: elementType) else {
                 throw STEMError.invalidParameter(name: "electron-value", value: "none",
                                                  expected: "the value of one electron in this \(elementType.rawValue) input for --shot-noise-test (integer input: 1)")
             }
