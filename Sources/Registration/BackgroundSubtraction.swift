@@ -34,6 +34,8 @@ public final class ParaboloidBackground {
     /// small pixel (`expand` walks them instead of looking up both pixels per column).
     private let runs: UnsafeMutablePointer<(start: Int, length: Int, left: Int, right: Int)>
     private var runCount = 0
+    /// Factor 2: the columns `expand` enlarges eight at a time (see `enlargementTables`).
+    private var pairedColumns = 0 ..< 0
     /// Minima over the rows of the current block (shrinking).
     private let blockRows: UnsafeMutablePointer<Float>
     /// Small rows currently expanded along x into `rowTop` / `rowBottom`.
@@ -185,6 +187,14 @@ public final class ParaboloidBackground {
             columnRight[x] = min(x0 + 1, sw - 1)
             columnWeight[x] = fx - Float(x0)
         }
+        // Factor 2: the columns from 2 on whose small pixels are (x / 2 - 1, x / 2) for even x and (x / 2, x / 2 + 1)
+        // for odd x (all but the clamped last ones).
+        pairedColumns = 0 ..< 0
+        if f == 2 {
+            var e = 2
+            while e < width && columnIndex[e] == (e >> 1) - 1 + (e & 1) && columnRight[e] == columnIndex[e] + 1 { e += 1 }
+            pairedColumns = 2 ..< max(2, e)
+        }
         runCount = 0
         var x = 0
         while x < width {
@@ -230,6 +240,22 @@ public final class ParaboloidBackground {
         let w = columnWeight
         guard shrinkFactor >= 4 else { // runs of one or two columns: per column is cheaper
             var x = 0
+            if shrinkFactor == 2 {
+                // Columns 2k and 2k + 1 between small pixels k - 1, k and k, k + 1 (`pairedColumns`): eight at a
+                // time from three overlapping loads of four small pixels, the weights from the table.
+                while x < pairedColumns.lowerBound { let a = r[columnIndex[x]]; out[x] = a + w[x] * (r[columnRight[x]] - a); x &+= 1 }
+                while x &+ 8 <= pairedColumns.upperBound {
+                    let k = x >> 1
+                    let l = UnsafeRawPointer(r + (k &- 1)).loadUnaligned(as: SIMD4<Float>.self)
+                    let m = UnsafeRawPointer(r + k).loadUnaligned(as: SIMD4<Float>.self)
+                    let h = UnsafeRawPointer(r + (k &+ 1)).loadUnaligned(as: SIMD4<Float>.self)
+                    let a = SIMD8(l[0], m[0], l[1], m[1], l[2], m[2], l[3], m[3])
+                    let b = SIMD8(m[0], h[0], m[1], h[1], m[2], h[2], m[3], h[3])
+                    let wv = UnsafeRawPointer(w + x).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(out + x).storeBytes(of: a + wv * (b - a), as: SIMD8<Float>.self)
+                    x &+= 8
+                }
+            }
             while x < width {
                 let a = r[columnIndex[x]]
                 out[x] = a + w[x] * (r[columnRight[x]] - a)
@@ -324,7 +350,7 @@ public final class ParaboloidBackground {
                     let t = SIMD8<Float>(repeating: table[d])
                     let above = dilate ? p[y &- d] - t : p[y &- d] + t
                     let below = dilate ? q[y &+ d] - t : q[y &+ d] + t
-                    if !any(better(above, acc) .| better(below, acc)) { break }
+                    if !anyLane(better(above, acc) .| better(below, acc)) { break }
                     let a = dilate ? col[y &- d] - t : col[y &- d] + t
                     acc = acc.replacing(with: a, where: better(a, acc))
                     let b = dilate ? col[y &+ d] - t : col[y &+ d] + t

@@ -24,13 +24,22 @@ public struct BeamFlank {
         var v = [Float](repeating: 0, count: max(1, reach) + 1)
         for r in 0 ... max(1, reach) {
             let m = max(8, min(128, Int(2 * Float.pi * Float(r))))
+            let circle = Self.directions[m - 8]
             var n = 0
-            for k in 0 ..< m {
-                let a = 2 * Float.pi * Float(k) / Float(m)
-                let sx = x + Float(r) * cos(a) - 0.5, sy = y + Float(r) * sin(a) - 0.5 // pixel-centre coordinates
-                guard sx >= 0, sy >= 0, sx <= Float(width - 1), sy <= Float(height - 1) else { continue }
-                scratch[n] = BilinearShift.sample(p, width: width, height: height, x: sx, y: sy)
-                n += 1
+            let right = Float(width - 1), bottom = Float(height - 1), rf = Float(r)
+            circle.withUnsafeBufferPointer { circle in
+                for u in circle {
+                    let sx = x + rf * u.x - 0.5, sy = y + rf * u.y - 0.5 // pixel-centre coordinates
+                    guard sx >= 0, sy >= 0, sx <= right, sy <= bottom else { continue }
+                    // `BilinearShift.sample` inside the image (no clamps but at the last row and column).
+                    let x0 = Int(sx), y0 = Int(sy)
+                    let tx = sx - Float(x0), ty = sy - Float(y0)
+                    let dx = x0 + 1 < width ? 1 : 0, dy = y0 + 1 < height ? width : 0
+                    let q = p + (y0 * width + x0)
+                    let a = q[0], b = q[dx], c = q[dy], d = q[dy + dx]
+                    scratch[n] = (1 - ty) * ((1 - tx) * a + tx * b) + ty * ((1 - tx) * c + tx * d)
+                    n += 1
+                }
             }
             v[r] = n > 0 ? Self.select(UnsafeMutableBufferPointer(start: scratch, count: n),
                                        rank: min(n - 1, Int(Self.quantile * Float(n)))) : 0
@@ -38,6 +47,15 @@ public struct BeamFlank {
         }
         let end = v[v.count - 1]
         values = v.map { $0 - end }
+    }
+
+    /// `(cos a, sin a)` at `a = 2 pi k / m`, k < m, for m = 8 ... 128 samples per circle (index m - 8): the
+    /// profile of every pattern samples the same circles.
+    static let directions: [[SIMD2<Float>]] = (8 ... 128).map { m in
+        (0 ..< m).map { k in
+            let a = 2 * Float.pi * Float(k) / Float(m)
+            return SIMD2(cos(a), sin(a))
+        }
     }
 
     /// The profile at distance `d` from the beam (linear between whole radii; 0 from `reach` on).

@@ -35,23 +35,34 @@ public enum Zingers {
             if v > factor * c + poissonAllowance * (c + 1).squareRoot() { found.append((y * w + x, sum / n)) }
         }
         // A necessary condition first, eight pixels at a time: v > 8 max(left, right) + 10 (m is at least the
-        // larger of the two horizontal neighbours and the allowance at least 10).
+        // larger of the two horizontal neighbours and the allowance at least 10). The last pixels of a row go
+        // through one more vector that overlaps the previous one, its lanes already tested masked out.
         let f = SIMD8<Float>(repeating: factor), a = SIMD8<Float>(repeating: poissonAllowance), zero = SIMD8<Float>()
+        @inline(__always) func mayHold(_ q: UnsafePointer<Float>) -> SIMDMask<SIMD8<Int32>> {
+            let v = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
+            let l = UnsafeRawPointer(q - 1).loadUnaligned(as: SIMD8<Float>.self)
+            let r = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD8<Float>.self)
+            var m = l.replacing(with: r, where: r .> l)
+            m = m.replacing(with: zero, where: m .< zero)
+            return v .> f * m + a
+        }
+        let lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
         for y in 0 ..< h {
-            let row = p + y * w
+            let row = UnsafePointer(p + y * w)
             test(0, y)
             var x = 1
             while x + 9 <= w {
-                let v = UnsafeRawPointer(row + x).loadUnaligned(as: SIMD8<Float>.self)
-                let l = UnsafeRawPointer(row + x - 1).loadUnaligned(as: SIMD8<Float>.self)
-                let r = UnsafeRawPointer(row + x + 1).loadUnaligned(as: SIMD8<Float>.self)
-                var m = l.replacing(with: r, where: r .> l)
-                m = m.replacing(with: zero, where: m .< zero)
-                let candidate = v .> f * m + a
-                if any(candidate) { for k in 0 ..< 8 where candidate[k] { test(x + k, y) } }
+                let candidate = mayHold(row + x)
+                if anyLane(candidate) { for k in 0 ..< 8 where candidate[k] { test(x + k, y) } }
                 x += 8
             }
-            while x < w - 1 { test(x, y); x += 1 }
+            if x < w - 1 && w >= 10 {
+                let start = w - 9 // lanes start ... w - 2; those before x were tested
+                let candidate = mayHold(row + start) .& (lane .>= SIMD8<Int32>(repeating: Int32(x - start)))
+                if anyLane(candidate) { for k in 0 ..< 8 where candidate[k] { test(start + k, y) } }
+            } else {
+                while x < w - 1 { test(x, y); x += 1 }
+            }
             test(w - 1, y)
         }
         for z in found { p[z.index] = z.value }

@@ -80,4 +80,35 @@ import Registration
         #expect(m.missed > 5 && without.count != cleanSpots.count,
                 "the filter off: \(without.count) spots, \(m.missed) of the \(cleanSpots.count) clean ones missing")
     }
+
+    /// The vector scan against the rule applied pixel by pixel, on widths whose rows end in a partial vector
+    /// (the last lanes overlap the previous vector): hits at every third column of the first, a middle and the
+    /// last row, on a flat background of 2 counts, are each found once and replaced by their neighbours' mean.
+    @Test func everyColumnAgainstTheRule() {
+        for w in [2, 9, 10, 13, 17, 64, 131] {
+            let h = 7
+            var pattern = [Float](repeating: 2, count: w * h)
+            for y in [0, 3, h - 1] { for x in stride(from: y % 3, to: w, by: 3) { pattern[y * w + x] = 500 + Float(x) } }
+            // The rule pixel by pixel, from the original values.
+            var expected = pattern, hits = 0
+            for y in 0 ..< h {
+                for x in 0 ..< w {
+                    var m = -Float.infinity, s: Float = 0, n: Float = 0
+                    for yy in max(0, y - 1) ... min(h - 1, y + 1) {
+                        for xx in max(0, x - 1) ... min(w - 1, x + 1) where xx != x || yy != y {
+                            m = max(m, pattern[yy * w + xx]); s += pattern[yy * w + xx]; n += 1
+                        }
+                    }
+                    let c = max(m, 0)
+                    if pattern[y * w + x] > Zingers.factor * c + Zingers.poissonAllowance * (c + 1).squareRoot() {
+                        expected[y * w + x] = s / n; hits += 1
+                    }
+                }
+            }
+            #expect(hits >= w / 3, "width \(w): \(hits) hits")
+            let replaced = pattern.withUnsafeMutableBufferPointer { Zingers.remove($0, width: w, height: h) }
+            #expect(replaced == hits, "width \(w)")
+            #expect(pattern == expected, "width \(w)")
+        }
+    }
 }
