@@ -38,6 +38,9 @@ public struct GaussianBlur: Sendable {
         private let ring: UnsafeMutablePointer<Float>, ringMask: Int
         private let padded: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
         private let taps: UnsafeMutablePointer<UnsafePointer<Float>>
+        /// The weights as eight-lane vectors: an FMA takes them as a memory operand, where a weight read as a
+        /// scalar needs a broadcast per tap and vector (and is read again after every store, which may alias it).
+        private let lanes: UnsafeMutablePointer<SIMD8<Float>>
         private var pushed = 0, emitted = 0
 
         public init(blur: GaussianBlur, width: Int, height: Int) {
@@ -52,9 +55,11 @@ public struct GaussianBlur: Sendable {
             padded = .allocate(capacity: max(1, width) + 2 * r)
             output = .allocate(capacity: 2 * max(1, width))
             taps = .allocate(capacity: 2 * r + 2)
+            lanes = .allocate(capacity: r + 1)
+            for k in 0 ... r { lanes[k] = SIMD8(repeating: blur.weights[k]) }
         }
 
-        deinit { ring.deallocate(); padded.deallocate(); output.deallocate(); taps.deallocate() }
+        deinit { ring.deallocate(); padded.deallocate(); output.deallocate(); taps.deallocate(); lanes.deallocate() }
 
         /// Where output row y is written (`destination + y * width`; nil: a one-row buffer of the stream's own).
         private var destination: UnsafeMutablePointer<Float>?
@@ -116,11 +121,11 @@ public struct GaussianBlur: Sendable {
             let c = UnsafePointer(padded + r), n = width
             var x = 0
             while x &+ 8 <= n {
-                var acc = UnsafeRawPointer(c + x).loadUnaligned(as: SIMD8<Float>.self) * w[0]
+                var acc = UnsafeRawPointer(c + x).loadUnaligned(as: SIMD8<Float>.self) * lanes[0]
                 for k in 1 ... r {
                     let a = UnsafeRawPointer(c + (x &- k)).loadUnaligned(as: SIMD8<Float>.self)
                     let b = UnsafeRawPointer(c + (x &+ k)).loadUnaligned(as: SIMD8<Float>.self)
-                    acc = multiplyAdd(acc, a + b, w[k])
+                    acc = multiplyAdd(acc, a + b, lanes[k])
                 }
                 UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD8<Float>.self)
                 x &+= 8
@@ -147,11 +152,11 @@ public struct GaussianBlur: Sendable {
             while x &+ 8 <= n {
                 var previous = load(r, x) // row y: the centre of y, and a_1 of y + 1
                 var next = load(r &+ 1, x) // row y + 1: the centre of y + 1, and b_1 of y
-                var acc0 = previous * w[0], acc1 = next * w[0]
+                var acc0 = previous * lanes[0], acc1 = next * lanes[0]
                 for k in 1 ... r {
                     let a0 = load(r &- k, x), b1 = load(r &+ 1 &+ k, x)
-                    acc0 = multiplyAdd(acc0, a0 + next, w[k])    // rows y - k, y + k
-                    acc1 = multiplyAdd(acc1, previous + b1, w[k]) // rows y + 1 - k, y + 1 + k
+                    acc0 = multiplyAdd(acc0, a0 + next, lanes[k])    // rows y - k, y + k
+                    acc1 = multiplyAdd(acc1, previous + b1, lanes[k]) // rows y + 1 - k, y + 1 + k
                     previous = a0
                     next = b1
                 }
@@ -202,8 +207,14 @@ public struct GaussianBlur: Sendable {
 /// `acc + x * w`, fused (one rounding) where the kernels are built with FMA (`STEMRUN_FMA`, see Package.swift).
 @inline(__always)
 func multiplyAdd(_ acc: SIMD8<Float>, _ x: SIMD8<Float>, _ w: Float) -> SIMD8<Float> {
+    multiplyAdd(acc, x, SIMD8<Float>(repeating: w))
+}
+
+/// `acc + x * w` lane by lane, fused where the kernels are built with FMA.
+@inline(__always)
+func multiplyAdd(_ acc: SIMD8<Float>, _ x: SIMD8<Float>, _ w: SIMD8<Float>) -> SIMD8<Float> {
     #if STEMRUN_FMA
-    return acc.addingProduct(x, SIMD8<Float>(repeating: w))
+    return acc.addingProduct(x, w)
     #else
     return acc + x * w
     #endif
