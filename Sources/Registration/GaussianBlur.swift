@@ -30,8 +30,9 @@ public struct GaussianBlur: Sendable {
     /// horizontally blurred rows): the horizontal pass runs on each row as it is pushed (through a copy padded
     /// by its edge pixels), the vertical pass emits output row `y - radius` as soon as input row `y` is in.
     /// Same operations in the same order per pixel as a horizontal pass over the whole image followed by a
-    /// vertical one: `w0 c + sum_k wk (a_k + b_k)`. The vertical pass makes two output rows at a time, which
-    /// share all but two of their 2r + 1 input rows (half the loads).
+    /// vertical one: `w0 c + sum_k wk (a_k + b_k)`. The vertical pass makes four output rows at a time, which
+    /// share all but three of their 2r + 1 input rows (two loads per tap for four rows; the last rows of an
+    /// image two at a time).
     public final class RowStream {
         public let width: Int, height: Int
         private let r: Int, w: [Float]
@@ -49,12 +50,12 @@ public struct GaussianBlur: Sendable {
             r = blur.radius
             w = blur.weights
             var slots = 1
-            while slots < 2 * r + 2 { slots <<= 1 } // the rows of two output rows
+            while slots < 2 * r + 4 { slots <<= 1 } // the rows of four output rows
             ringMask = slots - 1
             ring = .allocate(capacity: slots * max(1, width))
             padded = .allocate(capacity: max(1, width) + 2 * r)
-            output = .allocate(capacity: 2 * max(1, width))
-            taps = .allocate(capacity: 2 * r + 2)
+            output = .allocate(capacity: 4 * max(1, width))
+            taps = .allocate(capacity: 2 * r + 4)
             lanes = .allocate(capacity: r + 1)
             for k in 0 ... r { lanes[k] = SIMD8(repeating: blur.weights[k]) }
         }
@@ -87,7 +88,7 @@ public struct GaussianBlur: Sendable {
             }
             pushed += 1
             // Output rows go out two at a time (they share all but two of their input rows).
-            if r == 0 { vertical(y, emit) } else if y - r >= emitted + 1 { vertical(emitted, emit) }
+            if r == 0 { vertical(y, emit) } else if y - r >= emitted + 3 { vertical(emitted, emit) }
         }
 
         /// Blurs a whole image of the stream's shape from `source` into `destination` (which may be the same
@@ -176,7 +177,51 @@ public struct GaussianBlur: Sendable {
             }
         }
 
-        /// Output row y (and y + 1 when it exists): the rows of `destination`, or the stream's own buffer.
+        /// Output rows y ... y + 3: `w0 c + sum_k wk (a_k + b_k)` for each, from `taps[0 ... 2r + 3]` = input
+        /// rows y - r ... y + 3 + r; per tap k two rows are loaded (y - k and y + 3 + k), the other six come
+        /// from the previous tap (the same sums, in the same order, as one row at a time).
+        @inline(__always)
+        private func verticalQuad(radius r: Int, into out0: UnsafeMutablePointer<Float>, _ out1: UnsafeMutablePointer<Float>,
+                                  _ out2: UnsafeMutablePointer<Float>, _ out3: UnsafeMutablePointer<Float>) {
+            let rows = taps, n = width
+            @inline(__always) func load(_ i: Int, _ x: Int) -> SIMD8<Float> {
+                UnsafeRawPointer(rows[i] + x).loadUnaligned(as: SIMD8<Float>.self)
+            }
+            @inline(__always) func store(_ v: SIMD8<Float>, _ out: UnsafeMutablePointer<Float>, _ x: Int) {
+                UnsafeMutableRawPointer(out + x).storeBytes(of: v, as: SIMD8<Float>.self)
+            }
+            var x = 0
+            while x &+ 8 <= n {
+                // l_j: row y + j - k (below the centre), u_j: row y + j + k (above), for output row y + j.
+                var l0 = load(r, x), l1 = load(r &+ 1, x), l2 = load(r &+ 2, x), l3 = load(r &+ 3, x)
+                var u0 = l1, u1 = l2, u2 = l3
+                var a0 = l0 * lanes[0], a1 = l1 * lanes[0], a2 = l2 * lanes[0], a3 = l3 * lanes[0]
+                for k in 1 ... r {
+                    l3 = l2; l2 = l1; l1 = l0; l0 = load(r &- k, x)
+                    let u3 = load(r &+ 3 &+ k, x)
+                    let wk = lanes[k]
+                    a0 = multiplyAdd(a0, l0 + u0, wk)
+                    a1 = multiplyAdd(a1, l1 + u1, wk)
+                    a2 = multiplyAdd(a2, l2 + u2, wk)
+                    a3 = multiplyAdd(a3, l3 + u3, wk)
+                    u0 = u1; u1 = u2; u2 = u3
+                }
+                store(a0, out0, x); store(a1, out1, x); store(a2, out2, x); store(a3, out3, x)
+                x &+= 8
+            }
+            while x < n {
+                let outs = (out0, out1, out2, out3)
+                for j in 0 ..< 4 {
+                    var acc = rows[r &+ j][x] * w[0]
+                    for k in 1 ... r { acc += w[k] * (rows[r &+ j &- k][x] + rows[r &+ j &+ k][x]) }
+                    switch j { case 0: outs.0[x] = acc; case 1: outs.1[x] = acc; case 2: outs.2[x] = acc; default: outs.3[x] = acc }
+                }
+                x &+= 1
+            }
+        }
+
+        /// Output rows y ... y + 3 (four whole rows inside the image), else y and y + 1 when it exists: the
+        /// rows of `destination`, or the stream's own buffer.
         @inline(__always)
         private func vertical(_ y: Int, _ emit: (Int, UnsafePointer<Float>) -> Void) {
             let h = height, n = width
@@ -185,8 +230,18 @@ public struct GaussianBlur: Sendable {
                 emitted = y + 1
                 return
             }
-            // The input rows y - r ... y + 1 + r (clamped at the image edges), once per pair.
             let rows = taps
+            if y + 4 <= h {
+                // The input rows y - r ... y + 3 + r (clamped at the image edges), once per four output rows.
+                for k in -r ... r + 3 { rows[k + r] = UnsafePointer(ring + (min(max(y + k, 0), h - 1) & ringMask) * n) }
+                let base = destination.map { $0 + y * n } ?? output // four consecutive rows either way
+                if r == 7 { verticalQuad(radius: 7, into: base, base + n, base + 2 * n, base + 3 * n) }
+                else { verticalQuad(radius: r, into: base, base + n, base + 2 * n, base + 3 * n) }
+                for j in 0 ..< 4 { emit(y + j, UnsafePointer(base + j * n)) }
+                emitted = y + 4
+                return
+            }
+            // The input rows y - r ... y + 1 + r (clamped at the image edges), once per pair.
             for k in -r ... r + 1 { rows[k + r] = UnsafePointer(ring + (min(max(y + k, 0), h - 1) & ringMask) * n) }
             let out0 = destination.map { $0 + y * n } ?? output
             let out1 = destination.map { $0 + min(y + 1, h - 1) * n } ?? output + n
