@@ -209,10 +209,26 @@ public final class ParaboloidBackground {
     /// Row y of the opening (before the clamp to the image), enlarged bilinearly from the shrunk image: the
     /// small rows are interpolated along x once (cached while consecutive rows share them) and blended along y.
     public func backgroundRow(_ y: Int, width: Int, height: Int, into dst: UnsafeMutablePointer<Float>) {
+        let (top, bottom, ty) = backgroundRows(y, width: width, height: height)
+        var x = 0
+        while x + 8 <= width {
+            let t = UnsafeRawPointer(top + x).loadUnaligned(as: SIMD8<Float>.self)
+            let b = UnsafeRawPointer(bottom + x).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dst + x).storeBytes(of: t + ty * (b - t), as: SIMD8<Float>.self)
+            x += 8
+        }
+        while x < width { dst[x] = top[x] + ty * (bottom[x] - top[x]); x += 1 }
+    }
+
+    /// Row y of the opening as its two enlarged small rows and the weight between them: the row is
+    /// `top + weight (bottom - top)` (`backgroundRow`), for a caller that blends them on the fly. Valid until the
+    /// next call. Without shrinking both are the small row itself and the weight is 0.
+    public func backgroundRows(_ y: Int, width: Int, height: Int)
+        -> (top: UnsafePointer<Float>, bottom: UnsafePointer<Float>, weight: Float) {
         precondition(width == expandedWidth, "ParaboloidBackground: open(curvature:width:height:) first")
         let f = shrinkFactor
         let (sw, sh) = smallSize(width: width, height: height)
-        if f == 1 { dst.update(from: small + y * sw, count: width); return }
+        if f == 1 { let row = UnsafePointer(small + y * sw); return (row, row, 0) }
         let inv = 1 / Float(f)
         let fy = max(0, min(Float(sh - 1), (Float(y) + 0.5) * inv - 0.5))
         let y0 = Int(fy), y1 = min(y0 + 1, sh - 1), ty = fy - Float(y0)
@@ -222,14 +238,7 @@ public final class ParaboloidBackground {
             expand(y1, width: width, sw: sw, into: bottom)
             cached = (y0, y1)
         }
-        var x = 0
-        while x + 8 <= width {
-            let t = UnsafeRawPointer(top + x).loadUnaligned(as: SIMD8<Float>.self)
-            let b = UnsafeRawPointer(bottom + x).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(dst + x).storeBytes(of: t + ty * (b - t), as: SIMD8<Float>.self)
-            x += 8
-        }
-        while x < width { dst[x] = top[x] + ty * (bottom[x] - top[x]); x += 1 }
+        return (UnsafePointer(top), UnsafePointer(bottom), ty)
     }
 
     /// Small row k enlarged along x: `a + w (b - a)` per column; from factor 4 on run by run (four columns at

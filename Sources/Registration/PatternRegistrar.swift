@@ -220,10 +220,10 @@ public final class PatternRegistrar {
             let bgr = backgroundRow
             // The subtracted blurred image is `v - min(background, v) >= 0`, so its minimum is not negative and
             // a candidate (`v - minimum >= threshold`) has `v >= threshold`: the blocks flagged here hold them all.
+            if !curved { bgr.update(repeating: blurLow, count: w) } // a flat element: the global minimum
             for y in 0 ..< h {
-                if curved { paraboloid.backgroundRow(y, width: w, height: h, into: bgr) }
-                else { bgr.update(repeating: blurLow, count: w) } // a flat element: the global minimum
-                minimum = min(minimum, Self.subtractBackground(bgr, blurred: bl + y * w, pattern: prepared + y * w,
+                let rows = curved ? paraboloid.backgroundRows(y, width: w, height: h) : (UnsafePointer(bgr), UnsafePointer(bgr), 0)
+                minimum = min(minimum, Self.subtractBackground(rows, blurred: bl + y * w, pattern: prepared + y * w,
                                                                into: sub + y * w, count: w, threshold: threshold,
                                                                flags: blocks + y * perRow))
             }
@@ -515,11 +515,33 @@ public final class PatternRegistrar {
     /// One row of the background subtraction: `b = min(background, blurred)` (the background never exceeds
     /// the blurred image), `subtracted = pattern - b`, `blurred -= b`; flags each block of
     /// `candidateBlockWidth` pixels whose new blurred maximum is at least `threshold`; returns the minimum of the
-    /// new blurred row.
+    /// new blurred row. The background row is `top + weight (bottom - top)` (`ParaboloidBackground.backgroundRows`),
+    /// blended here; `top` itself when the weight is 0.
     @inline(__always)
-    static func subtractBackground(_ bg: UnsafePointer<Float>, blurred: UnsafeMutablePointer<Float>,
+    static func subtractBackground(_ background: (top: UnsafePointer<Float>, bottom: UnsafePointer<Float>, weight: Float),
+                                   blurred: UnsafeMutablePointer<Float>,
                                    pattern: UnsafePointer<Float>, into subtracted: UnsafeMutablePointer<Float>,
                                    count n: Int, threshold: Float, flags: UnsafeMutablePointer<UInt8>) -> Float {
+        if background.weight == 0 {
+            return subtractBackground(background, blended: false, blurred: blurred, pattern: pattern, into: subtracted,
+                                      count: n, threshold: threshold, flags: flags)
+        }
+        return subtractBackground(background, blended: true, blurred: blurred, pattern: pattern, into: subtracted,
+                                  count: n, threshold: threshold, flags: flags)
+    }
+
+    @inline(__always)
+    private static func subtractBackground(_ background: (top: UnsafePointer<Float>, bottom: UnsafePointer<Float>, weight: Float),
+                                           blended: Bool, blurred: UnsafeMutablePointer<Float>,
+                                           pattern: UnsafePointer<Float>, into subtracted: UnsafeMutablePointer<Float>,
+                                           count n: Int, threshold: Float, flags: UnsafeMutablePointer<UInt8>) -> Float {
+        let upper = background.top, lower = background.bottom, ty = background.weight
+        @inline(__always) func bg(_ x: Int) -> SIMD8<Float> {
+            let t = UnsafeRawPointer(upper + x).loadUnaligned(as: SIMD8<Float>.self)
+            guard blended else { return t }
+            let b = UnsafeRawPointer(lower + x).loadUnaligned(as: SIMD8<Float>.self)
+            return t + ty * (b - t)
+        }
         var low = SIMD8<Float>(repeating: .infinity)
         var m = Float.infinity
         var x = 0, block = 0
@@ -527,7 +549,7 @@ public final class PatternRegistrar {
             let end = min(x + candidateBlockWidth, n)
             var high = SIMD8<Float>(repeating: -.infinity)
             while x + 8 <= end {
-                let g = UnsafeRawPointer(bg + x).loadUnaligned(as: SIMD8<Float>.self)
+                let g = bg(x)
                 let v = UnsafeRawPointer(blurred + x).loadUnaligned(as: SIMD8<Float>.self)
                 let q = UnsafeRawPointer(pattern + x).loadUnaligned(as: SIMD8<Float>.self)
                 let b = g.replacing(with: v, where: v .< g)
@@ -541,7 +563,7 @@ public final class PatternRegistrar {
             var top = Self.lanesMaximum(high)
             while x < end {
                 let v = blurred[x]
-                let b = min(bg[x], v)
+                let b = min(blended ? upper[x] + ty * (lower[x] - upper[x]) : upper[x], v)
                 subtracted[x] = pattern[x] - b
                 let d = v - b
                 blurred[x] = d
