@@ -36,7 +36,8 @@ public enum Zingers {
         }
         // A necessary condition first, eight pixels at a time: v > 8 max(left, right) + 10 (m is at least the
         // larger of the two horizontal neighbours and the allowance at least 10). The last pixels of a row go
-        // through one more vector that overlaps the previous one, its lanes already tested masked out.
+        // through one more vector that overlaps the previous one (its lanes already tested masked out when a
+        // row is gone through lane by lane).
         let f = SIMD8<Float>(repeating: factor), a = SIMD8<Float>(repeating: poissonAllowance), zero = SIMD8<Float>()
         @inline(__always) func mayHold(_ q: UnsafePointer<Float>) -> SIMDMask<SIMD8<Int32>> {
             let v = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
@@ -47,23 +48,37 @@ public enum Zingers {
             return v .> f * m + a
         }
         let lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        /// The necessary condition on the first or last pixel of a row (its one horizontal neighbour), then the test.
+        @inline(__always) func testEdge(_ x: Int, _ y: Int, neighbour: Int) {
+            let row = p + y * w
+            if row[x] > factor * max(row[neighbour], 0) + poissonAllowance { test(x, y) }
+        }
+        let none = SIMDMask<SIMD8<Int32>>(repeating: false)
         for y in 0 ..< h {
             let row = UnsafePointer(p + y * w)
-            test(0, y)
-            var x = 1
-            while x + 9 <= w {
-                let candidate = mayHold(row + x)
-                if anyLane(candidate) { for k in 0 ..< 8 where candidate[k] { test(x + k, y) } }
-                x += 8
-            }
-            if x < w - 1 && w >= 10 {
-                let start = w - 9 // lanes start ... w - 2; those before x were tested
-                let candidate = mayHold(row + start) .& (lane .>= SIMD8<Int32>(repeating: Int32(x - start)))
-                if anyLane(candidate) { for k in 0 ..< 8 where candidate[k] { test(start + k, y) } }
+            testEdge(0, y, neighbour: 1)
+            if w >= 10 {
+                // The row's lanes in one pass that only collects the condition; a row where it holds anywhere
+                // (rare: hits, the brightest spots' cores) is gone through again lane by lane.
+                let start = w - 9 // the last vector, over lanes w - 9 ... w - 2 (overlapping the previous one)
+                var seen = none
+                var x = 1
+                while x &+ 9 <= w { seen = seen .| mayHold(row + x); x &+= 8 }
+                seen = seen .| mayHold(row + start)
+                if anyLane(seen) {
+                    x = 1
+                    while x &+ 9 <= w {
+                        let candidate = mayHold(row + x)
+                        if anyLane(candidate) { for k in 0 ..< 8 where candidate[k] { test(x + k, y) } }
+                        x &+= 8
+                    }
+                    let candidate = mayHold(row + start) .& (lane .>= SIMD8<Int32>(repeating: Int32(x - start)))
+                    if anyLane(candidate) { for k in 0 ..< 8 where candidate[k] { test(start + k, y) } }
+                }
             } else {
-                while x < w - 1 { test(x, y); x += 1 }
+                for x in 1 ..< max(1, w - 1) { test(x, y) }
             }
-            test(w - 1, y)
+            testEdge(w - 1, y, neighbour: w - 2)
         }
         for z in found { p[z.index] = z.value }
         return found.count
