@@ -243,21 +243,35 @@ public final class PatternRegistrar {
         var lowestCandidate = Float.infinity
         interiorPeaks.removeAll(keepingCapacity: true)
         let bw = Self.candidateBlockWidth
+        let floorLanes = SIMD8<Float>(repeating: minimum), thresholdLanes = SIMD8<Float>(repeating: threshold)
         for y in 1 ..< h - 1 {
             let r = UnsafePointer(bl) + y * w
             let flags = blocks + y * perRow
-            for b in 0 ..< perRow where flags[b] != 0 {
-                for x in max(1, b * bw) ..< min(w - 1, (b + 1) * bw) {
-                    let v = r[x]
-                    if v - minimum < threshold || v < r[x - 1] || v < r[x + 1] { continue }
-                    let u = r - w, d = r + w
-                    if v < u[x - 1] || v < u[x] || v < u[x + 1] || v < d[x - 1] || v < d[x] || v < d[x + 1] { continue }
-                    lowestCandidate = min(lowestCandidate, v)
-                    // A peak of the watershed: higher than its earlier neighbours (ties go to the lower index).
-                    if v > u[x - 1] && v > u[x] && v > u[x + 1] && v > r[x - 1] {
-                        interiorPeaks.append(Peak(index: y * w + x, value: v, prominence: threshold, saddleFound: true))
-                    }
+            @inline(__always) func candidate(_ x: Int) {
+                let v = r[x]
+                if v - minimum < threshold || v < r[x - 1] || v < r[x + 1] { return }
+                let u = r - w, d = r + w
+                if v < u[x - 1] || v < u[x] || v < u[x + 1] || v < d[x - 1] || v < d[x] || v < d[x + 1] { return }
+                lowestCandidate = min(lowestCandidate, v)
+                // A peak of the watershed: higher than its earlier neighbours (ties go to the lower index).
+                if v > u[x - 1] && v > u[x] && v > u[x + 1] && v > r[x - 1] {
+                    interiorPeaks.append(Peak(index: y * w + x, value: v, prominence: threshold, saddleFound: true))
                 }
+            }
+            for b in 0 ..< perRow where flags[b] != 0 {
+                // Eight pixels at a time through the first tests (threshold, left and right neighbours); the
+                // lanes that pass, in order, through the whole test.
+                var x = max(1, b * bw)
+                let end = min(w - 1, (b + 1) * bw)
+                while x &+ 8 <= end {
+                    let v = UnsafeRawPointer(r + x).loadUnaligned(as: SIMD8<Float>.self)
+                    let left = UnsafeRawPointer(r + (x &- 1)).loadUnaligned(as: SIMD8<Float>.self)
+                    let right = UnsafeRawPointer(r + (x &+ 1)).loadUnaligned(as: SIMD8<Float>.self)
+                    let pass = (v - floorLanes .>= thresholdLanes) .& (v .>= left) .& (v .>= right)
+                    if anyLane(pass) { for k in 0 ..< 8 where pass[k] { candidate(x &+ k) } }
+                    x &+= 8
+                }
+                while x < end { candidate(x); x &+= 1 }
             }
         }
         if !p.excludeEdgeMaxima { // border pixels can be maxima too
