@@ -34,11 +34,11 @@ public struct BeamFlank {
                     // `BilinearShift.sample` inside the image (no clamps but at the last row and column).
                     let x0 = Int(sx), y0 = Int(sy)
                     let tx = sx - Float(x0), ty = sy - Float(y0)
-                    let dx = x0 + 1 < width ? 1 : 0, dy = y0 + 1 < height ? width : 0
-                    let q = p + (y0 * width + x0)
-                    let a = q[0], b = q[dx], c = q[dy], d = q[dy + dx]
+                    let dx = x0 &+ 1 < width ? 1 : 0, dy = y0 &+ 1 < height ? width : 0
+                    let q = p + (y0 &* width &+ x0)
+                    let a = q[0], b = q[dx], c = q[dy], d = q[dy &+ dx]
                     scratch[n] = (1 - ty) * ((1 - tx) * a + tx * b) + ty * ((1 - tx) * c + tx * d)
-                    n += 1
+                    n &+= 1
                 }
             }
             v[r] = n > 0 ? Self.select(UnsafeMutableBufferPointer(start: scratch, count: n),
@@ -67,19 +67,20 @@ public struct BeamFlank {
         return (1 - f) * values[r0] + f * values[r0 + 1]
     }
 
-    /// The value of rank `k` (0-based) of `values`, reordering them (quickselect).
+    /// The value of rank `k` (0-based) of `values`, reordering them (quickselect, Hoare partition).
     static func select(_ values: UnsafeMutableBufferPointer<Float>, rank k: Int) -> Float {
-        var lo = 0, hi = values.count - 1
+        let v = values.baseAddress!
+        var lo = 0, hi = values.count &- 1
         while lo < hi {
-            let pivot = values[(lo + hi) / 2]
+            let pivot = v[(lo &+ hi) >> 1]
             var i = lo, j = hi
             while i <= j {
-                while values[i] < pivot { i += 1 }
-                while values[j] > pivot { j -= 1 }
-                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+                while v[i] < pivot { i &+= 1 }
+                while v[j] > pivot { j &-= 1 }
+                if i <= j { let t = v[i]; v[i] = v[j]; v[j] = t; i &+= 1; j &-= 1 }
             }
-            if k <= j { hi = j } else if k >= i { lo = i } else { return values[k] }
+            if k <= j { hi = j } else if k >= i { lo = i } else { return v[k] }
         }
-        return values[k]
+        return v[k]
     }
 }
