@@ -87,7 +87,7 @@ public struct GaussianBlur: Sendable {
                 w.withUnsafeBufferPointer { wp in horizontal(t, wp.baseAddress!) }
             }
             pushed += 1
-            // Output rows go out two at a time (they share all but two of their input rows).
+            // Output rows go out four at a time (they share all but three of their input rows).
             if r == 0 { vertical(y, emit) } else if y - r >= emitted + 3 { vertical(emitted, emit) }
         }
 
