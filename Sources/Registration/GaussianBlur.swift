@@ -114,13 +114,39 @@ public struct GaussianBlur: Sendable {
         @inline(__always)
         private func horizontal(_ out: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>) {
             // The kernel of the default sigma (2 px, radius 7) with a constant radius, so the taps unroll.
-            if r == 7 { horizontal(out, w, radius: 7) } else { horizontal(out, w, radius: r) }
+            if r == 7 { horizontalRadius7(out, w) } else { horizontal(out, w, radius: r) }
+        }
+
+        /// `horizontal` at radius 7, sixteen pixels at a time: the two vectors' samples at offsets 1 ... 7 are
+        /// loaded once for both (23 loads instead of 30; the same sums in the same order per pixel).
+        @inline(__always)
+        private func horizontalRadius7(_ out: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>) {
+            let n = width
+            var x = 0
+            while x &+ 16 <= n {
+                let c = UnsafePointer(padded + 7) + x
+                @inline(__always) func ld(_ o: Int) -> SIMD8<Float> { UnsafeRawPointer(c + o).loadUnaligned(as: SIMD8<Float>.self) }
+                let l1 = ld(1), l2 = ld(2), l3 = ld(3), l4 = ld(4), l5 = ld(5), l6 = ld(6), l7 = ld(7)
+                var a0 = ld(0) * lanes[0], a1 = ld(8) * lanes[0]
+                a0 = multiplyAdd(a0, ld(-1) + l1, lanes[1]); a1 = multiplyAdd(a1, l7 + ld(9), lanes[1])
+                a0 = multiplyAdd(a0, ld(-2) + l2, lanes[2]); a1 = multiplyAdd(a1, l6 + ld(10), lanes[2])
+                a0 = multiplyAdd(a0, ld(-3) + l3, lanes[3]); a1 = multiplyAdd(a1, l5 + ld(11), lanes[3])
+                a0 = multiplyAdd(a0, ld(-4) + l4, lanes[4]); a1 = multiplyAdd(a1, l4 + ld(12), lanes[4])
+                a0 = multiplyAdd(a0, ld(-5) + l5, lanes[5]); a1 = multiplyAdd(a1, l3 + ld(13), lanes[5])
+                a0 = multiplyAdd(a0, ld(-6) + l6, lanes[6]); a1 = multiplyAdd(a1, l2 + ld(14), lanes[6])
+                a0 = multiplyAdd(a0, ld(-7) + l7, lanes[7]); a1 = multiplyAdd(a1, l1 + ld(15), lanes[7])
+                UnsafeMutableRawPointer(out + x).storeBytes(of: a0, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(out + (x &+ 8)).storeBytes(of: a1, as: SIMD8<Float>.self)
+                x &+= 16
+            }
+            horizontal(out, w, radius: 7, from: x)
         }
 
         @inline(__always)
-        private func horizontal(_ out: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, radius r: Int) {
+        private func horizontal(_ out: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, radius r: Int,
+                                from start: Int = 0) {
             let c = UnsafePointer(padded + r), n = width
-            var x = 0
+            var x = start
             while x &+ 8 <= n {
                 var acc = UnsafeRawPointer(c + x).loadUnaligned(as: SIMD8<Float>.self) * lanes[0]
                 for k in 1 ... r {
