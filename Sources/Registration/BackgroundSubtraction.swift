@@ -1,3 +1,5 @@
+import STEMCore
+
 /// Background subtraction of the sliding-paraboloid / rolling-ball type (methods notes, section 1, step 4;
 /// radius W/10, 51 px at 512).
 ///
@@ -54,8 +56,8 @@ public final class ParaboloidBackground {
         transposed = .allocate(capacity: n * n)
         extrema = .allocate(capacity: 6 * n)
         columnScratch = .allocate(capacity: 3 * n)
-        rowTop = .allocate(capacity: n)
-        rowBottom = .allocate(capacity: n)
+        rowTop = AlignedAllocation.allocate(Float.self, capacity: n)
+        rowBottom = AlignedAllocation.allocate(Float.self, capacity: n)
         blockRows = .allocate(capacity: n)
         columnIndex = .allocate(capacity: n)
         columnRight = .allocate(capacity: n)

@@ -1,4 +1,5 @@
 import Foundation
+import STEMCore
 
 /// Separable Gaussian blur (methods notes, section 1, step 5: sigma 2 px, used only to locate spots).
 /// The kernel is truncated at `ceil(3.5 sigma)` and normalised; the image is extended by its edge pixels
@@ -38,6 +39,7 @@ public struct GaussianBlur: Sendable {
         private let r: Int, w: [Float]
         private let ring: UnsafeMutablePointer<Float>, ringMask: Int
         private let padded: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+        private let paddedStorage: UnsafeMutablePointer<Float>
         private let taps: UnsafeMutablePointer<UnsafePointer<Float>>
         /// The weights as eight-lane vectors: an FMA takes them as a memory operand, where a weight read as a
         /// scalar needs a broadcast per tap and vector (and is read again after every store, which may alias it).
@@ -52,15 +54,17 @@ public struct GaussianBlur: Sendable {
             var slots = 1
             while slots < 2 * r + 4 { slots <<= 1 } // the rows of four output rows
             ringMask = slots - 1
-            ring = .allocate(capacity: slots * max(1, width))
-            padded = .allocate(capacity: max(1, width) + 2 * r)
-            output = .allocate(capacity: 4 * max(1, width))
+            ring = AlignedAllocation.allocate(Float.self, capacity: slots * max(1, width))
+            // The padded row's first real pixel on a 32-byte boundary (its aligned loads in one cache line).
+            paddedStorage = AlignedAllocation.allocate(Float.self, capacity: max(1, width) + 2 * r + 7)
+            padded = paddedStorage + (8 - r % 8) % 8
+            output = AlignedAllocation.allocate(Float.self, capacity: 4 * max(1, width))
             taps = .allocate(capacity: 2 * r + 4)
             lanes = .allocate(capacity: r + 1)
             for k in 0 ... r { lanes[k] = SIMD8(repeating: blur.weights[k]) }
         }
 
-        deinit { ring.deallocate(); padded.deallocate(); output.deallocate(); taps.deallocate(); lanes.deallocate() }
+        deinit { ring.deallocate(); paddedStorage.deallocate(); output.deallocate(); taps.deallocate(); lanes.deallocate() }
 
         /// Where output row y is written (`destination + y * width`; nil: a one-row buffer of the stream's own).
         private var destination: UnsafeMutablePointer<Float>?

@@ -61,9 +61,9 @@ public final class PatternRegistrar {
         self.shape = shape
         self.distortion = distortion
         let n = shape.pixelCount
-        work = .allocate(capacity: n); work.initialize(repeating: 0, count: n)
-        blurred = .allocate(capacity: n); blurred.initialize(repeating: 0, count: n)
-        subtracted = .allocate(capacity: n); subtracted.initialize(repeating: 0, count: n)
+        work = AlignedAllocation.allocate(Float.self, capacity: n); work.initialize(repeating: 0, count: n)
+        blurred = AlignedAllocation.allocate(Float.self, capacity: n); blurred.initialize(repeating: 0, count: n)
+        subtracted = AlignedAllocation.allocate(Float.self, capacity: n); subtracted.initialize(repeating: 0, count: n)
         rowFix = .allocate(capacity: shape.columns); rowFix.initialize(repeating: 0, count: shape.columns)
         backgroundRow = .allocate(capacity: shape.columns); backgroundRow.initialize(repeating: 0, count: shape.columns)
         blocksPerRow = (shape.columns + Self.candidateBlockWidth - 1) / Self.candidateBlockWidth

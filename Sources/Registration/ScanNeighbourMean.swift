@@ -157,7 +157,7 @@ extension ScanNeighbourMean {
         public init(columns: Int, pixelCount: Int) {
             self.columns = columns
             self.pixelCount = pixelCount
-            sums = .allocate(capacity: 3 * max(1, pixelCount))
+            sums = AlignedAllocation.allocate(Float.self, capacity: 3 * max(1, pixelCount))
             pointers = .allocate(capacity: 3)
             pendingDestination = .allocate(capacity: 3)
             pendingTerms = .allocate(capacity: 9)

@@ -148,7 +148,7 @@ public enum RegistrationJob {
         let aboveSlot = ringSlots
         let belowSlot = ringSlots + (receivesAbove && receivesBelow && myRows.count == 1 ? 1 : 0)
         let haloSlots = receivesAbove || receivesBelow ? belowSlot - ringSlots + 1 : 0
-        let rowStore = UnsafeMutableBufferPointer<Float>.allocate(capacity: (ringSlots + haloSlots) * rowValues)
+        let rowStore = AlignedAllocation.buffer(Float.self, capacity: (ringSlots + haloSlots) * rowValues)
         defer { rowStore.deallocate() }
         func slot(_ i: Int) -> UnsafeMutableBufferPointer<Float> {
             UnsafeMutableBufferPointer(rebasing: rowStore[i * rowValues ..< (i + 1) * rowValues])
@@ -161,7 +161,7 @@ public enum RegistrationJob {
         let inputPattern = inputShape.pixelCount
         let stagingPatterns = pipeline.binningFactor > 1 && hasRows
             ? min(scan.columns, max(1, options.chunkBudgetBytes / max(1, inputPattern * 4))) : 0
-        let staging = UnsafeMutableBufferPointer<Float>.allocate(capacity: stagingPatterns * inputPattern)
+        let staging = AlignedAllocation.buffer(Float.self, capacity: stagingPatterns * inputPattern)
         defer { staging.deallocate() }
         var invalidInput = 0 // non-finite input values, replaced by zero in `prepareBatch`
         // The centring shift of each of this rank's positions (zero without centring), for the beam maps.
@@ -201,7 +201,7 @@ public enum RegistrationJob {
         var invalidPixels = 0
         // Reconstructed patterns: one canvas written band by band (sparse), or a scan row written at once.
         let canvasPatterns = sparseOK ? 1 : scan.columns
-        let canvas = UnsafeMutableBufferPointer<Float>.allocate(capacity: hasRows && options.writeReconstruction ? canvasPatterns * nr : 0)
+        let canvas = AlignedAllocation.buffer(Float.self, capacity: hasRows && options.writeReconstruction ? canvasPatterns * nr : 0)
         canvas.initialize(repeating: 0)
         defer { canvas.deallocate() }
         let progress = ProgressLine(label: "register", total: positions.count, rank: comm.rank)
