@@ -20,13 +20,14 @@ public struct ChunkedScan {
     /// Calls `body` with each chunk's scan range and its patterns (valid only during the call).
     public func forEach(_ body: (Range<Int>, UnsafeBufferPointer<Float>) throws -> Void) throws {
         let p = source.detector.pixelCount
-        var buffer = [Float](repeating: 0, count: min(chunkPositions, max(range.count, 1)) * p)
+        // On a cache line (`AlignedAllocation`): the kernels' vector loads along each pattern stay in one line.
+        let buffer = AlignedAllocation.buffer(Float.self, capacity: min(chunkPositions, max(range.count, 1)) * p)
+        buffer.initialize(repeating: 0)
+        defer { buffer.deallocate() }
         for chunk in ScanPartition.chunks(of: range, size: chunkPositions) {
-            try buffer.withUnsafeMutableBufferPointer { buf in
-                let view = UnsafeMutableBufferPointer(rebasing: buf[0 ..< chunk.count * p])
-                try source.read(positions: chunk, into: view)
-                try body(chunk, UnsafeBufferPointer(view))
-            }
+            let view = UnsafeMutableBufferPointer(rebasing: buffer[0 ..< chunk.count * p])
+            try source.read(positions: chunk, into: view)
+            try body(chunk, UnsafeBufferPointer(view))
         }
     }
 }
