@@ -51,9 +51,9 @@ public final class ParaboloidBackground {
         shrinkFactor = radius <= 10 ? 1 : radius <= 30 ? 2 : radius <= 100 ? 4 : 8
         let n = max(1, maxSide)
         capacity = n
-        small = .allocate(capacity: n * n)
+        small = AlignedAllocation.allocate(Float.self, capacity: n * n)
         table = .allocate(capacity: n + 1)
-        transposed = .allocate(capacity: n * n)
+        transposed = AlignedAllocation.allocate(Float.self, capacity: n * n)
         extrema = .allocate(capacity: 6 * n)
         columnScratch = .allocate(capacity: 3 * n)
         rowTop = AlignedAllocation.allocate(Float.self, capacity: n)
