@@ -51,12 +51,7 @@ public struct BeamFlank {
 
     /// `(cos a, sin a)` at `a = 2 pi k / m`, k < m, for m = 8 ... 128 samples per circle (index m - 8): the
     /// profile of every pattern samples the same circles.
-    static let directions: [[SIMD2<Float>]] = (8 ... 128).map { m in
-        (0 ..< m).map { k in
-            let a = 2 * Float.pi * Float(k) / Float(m)
-            return SIMD2(cos(a), sin(a))
-        }
-    }
+    static let directions: [[SIMD2<Float>]] = (8 ... 128).map { m in (0 ..< m).map { circleDirection($0, of: m) } }
 
     /// The profile at distance `d` from the beam (linear between whole radii; 0 from `reach` on).
     @inline(__always)

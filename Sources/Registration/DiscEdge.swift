@@ -53,10 +53,7 @@ public enum DiscEdge {
                                   _ body: (UnsafeBufferPointer<SIMD2<Float>>, UnsafeBufferPointer<SIMD2<Float>>) -> R) -> R {
         let half = coarse ? count / 2 : 0
         return withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: count + half) { dirs in
-            for k in 0 ..< count {
-                let a = 2 * Float.pi * Float(k) / Float(count)
-                dirs[k] = SIMD2(cos(a), sin(a))
-            }
+            for k in 0 ..< count { dirs[k] = circleDirection(k, of: count) }
             for k in 0 ..< half { dirs[count + k] = dirs[2 * k] }
             let all = UnsafeBufferPointer(dirs)
             return body(UnsafeBufferPointer(rebasing: all[0 ..< count]), UnsafeBufferPointer(rebasing: all[count ..< count + half]))

@@ -32,8 +32,7 @@ public struct GaussianBlur: Sendable {
     /// by its edge pixels), the vertical pass emits output row `y - radius` as soon as input row `y` is in.
     /// Same operations in the same order per pixel as a horizontal pass over the whole image followed by a
     /// vertical one: `w0 c + sum_k wk (a_k + b_k)`. The vertical pass makes four output rows at a time, which
-    /// share all but three of their 2r + 1 input rows (two loads per tap for four rows; the last rows of an
-    /// image two at a time).
+    /// share all but three of their 2r + 1 input rows (two loads per tap for four rows).
     public final class RowStream {
         public let width: Int, height: Int
         private let r: Int, w: [Float]
@@ -169,44 +168,6 @@ public struct GaussianBlur: Sendable {
             }
         }
 
-        /// Output rows y and y + 1: `w0 c + sum_k wk (a_k + b_k)` for each, from `taps[0 ... 2r + 1]` = input
-        /// rows y - r ... y + 1 + r; each input row is loaded once for both (the same sums, in the same order,
-        /// as one row at a time).
-        @inline(__always)
-        private func verticalPair(_ w: UnsafePointer<Float>, radius r: Int, into out0: UnsafeMutablePointer<Float>,
-                                  _ out1: UnsafeMutablePointer<Float>) {
-            let rows = taps, n = width
-            @inline(__always) func load(_ i: Int, _ x: Int) -> SIMD8<Float> {
-                UnsafeRawPointer(rows[i] + x).loadUnaligned(as: SIMD8<Float>.self)
-            }
-            var x = 0
-            while x &+ 8 <= n {
-                var previous = load(r, x) // row y: the centre of y, and a_1 of y + 1
-                var next = load(r &+ 1, x) // row y + 1: the centre of y + 1, and b_1 of y
-                var acc0 = previous * lanes[0], acc1 = next * lanes[0]
-                for k in 1 ... r {
-                    let a0 = load(r &- k, x), b1 = load(r &+ 1 &+ k, x)
-                    acc0 = multiplyAdd(acc0, a0 + next, lanes[k])    // rows y - k, y + k
-                    acc1 = multiplyAdd(acc1, previous + b1, lanes[k]) // rows y + 1 - k, y + 1 + k
-                    previous = a0
-                    next = b1
-                }
-                UnsafeMutableRawPointer(out0 + x).storeBytes(of: acc0, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(out1 + x).storeBytes(of: acc1, as: SIMD8<Float>.self)
-                x &+= 8
-            }
-            while x < n {
-                var acc0 = rows[r][x] * w[0], acc1 = rows[r &+ 1][x] * w[0]
-                for k in 1 ... r {
-                    acc0 += w[k] * (rows[r &- k][x] + rows[r &+ k][x])
-                    acc1 += w[k] * (rows[r &+ 1 &- k][x] + rows[r &+ 1 &+ k][x])
-                }
-                out0[x] = acc0
-                out1[x] = acc1
-                x &+= 1
-            }
-        }
-
         /// Output rows y ... y + 3: `w0 c + sum_k wk (a_k + b_k)` for each, from `taps[0 ... 2r + 3]` = input
         /// rows y - r ... y + 3 + r; per tap k two rows are loaded (y - k and y + 3 + k), the other six come
         /// from the previous tap (the same sums, in the same order, as one row at a time).
@@ -250,8 +211,9 @@ public struct GaussianBlur: Sendable {
             }
         }
 
-        /// Output rows y ... y + 3 (four whole rows inside the image), else y and y + 1 when it exists: the
-        /// rows of `destination`, or the stream's own buffer.
+        /// Output rows y ... y + 3 that exist: the rows of `destination`, or the stream's own buffer. Rows past
+        /// the image's last (its last one to three rows) are computed into the stream's own buffer and dropped,
+        /// so the pass stays one kernel.
         @inline(__always)
         private func vertical(_ y: Int, _ emit: (Int, UnsafePointer<Float>) -> Void) {
             let h = height, n = width
@@ -260,42 +222,22 @@ public struct GaussianBlur: Sendable {
                 emitted = y + 1
                 return
             }
+            // The input rows y - r ... y + 3 + r (clamped at the image edges), once per four output rows.
             let rows = taps
-            if y + 4 <= h {
-                // The input rows y - r ... y + 3 + r (clamped at the image edges), once per four output rows.
-                for k in -r ... r + 3 { rows[k + r] = UnsafePointer(ring + (min(max(y + k, 0), h - 1) & ringMask) * n) }
-                let base = destination.map { $0 + y * n } ?? output // four consecutive rows either way
-                if r == 7 { verticalQuad(radius: 7, into: base, base + n, base + 2 * n, base + 3 * n) }
-                else { verticalQuad(radius: r, into: base, base + n, base + 2 * n, base + 3 * n) }
-                for j in 0 ..< 4 { emit(y + j, UnsafePointer(base + j * n)) }
-                emitted = y + 4
-                return
+            for k in -r ... r + 3 { rows[k + r] = UnsafePointer(ring + (min(max(y + k, 0), h - 1) & ringMask) * n) }
+            @inline(__always) func out(_ j: Int) -> UnsafeMutablePointer<Float> {
+                y + j < h ? destination.map { $0 + (y + j) * n } ?? output + j * n : output + j * n
             }
-            // The input rows y - r ... y + 1 + r (clamped at the image edges), once per pair.
-            for k in -r ... r + 1 { rows[k + r] = UnsafePointer(ring + (min(max(y + k, 0), h - 1) & ringMask) * n) }
-            let out0 = destination.map { $0 + y * n } ?? output
-            let out1 = destination.map { $0 + min(y + 1, h - 1) * n } ?? output + n
-            // The last row of an odd height: the pair's second row is a throw-away copy (written to the
-            // stream's own buffer), so the pass stays one kernel.
-            let second = y + 1 < h ? out1 : output + n
-            w.withUnsafeBufferPointer { wp in
-                if r == 7 { verticalPair(wp.baseAddress!, radius: 7, into: out0, second) }
-                else { verticalPair(wp.baseAddress!, radius: r, into: out0, second) }
-            }
-            emit(y, UnsafePointer(out0))
-            if y + 1 < h { emit(y + 1, UnsafePointer(out1)) }
-            emitted = min(h, y + 2)
+            if r == 7 { verticalQuad(radius: 7, into: out(0), out(1), out(2), out(3)) }
+            else { verticalQuad(radius: r, into: out(0), out(1), out(2), out(3)) }
+            for j in 0 ..< min(4, h - y) { emit(y + j, UnsafePointer(out(j))) }
+            emitted = min(h, y + 4)
         }
     }
 }
 
-/// `acc + x * w`, fused (one rounding) where the kernels are built with FMA (`STEMRUN_FMA`, see Package.swift).
-@inline(__always)
-func multiplyAdd(_ acc: SIMD8<Float>, _ x: SIMD8<Float>, _ w: Float) -> SIMD8<Float> {
-    multiplyAdd(acc, x, SIMD8<Float>(repeating: w))
-}
-
-/// `acc + x * w` lane by lane, fused where the kernels are built with FMA.
+/// `acc + x * w` lane by lane, fused (one rounding) where the kernels are built with FMA (`STEMRUN_FMA`, see
+/// Package.swift).
 @inline(__always)
 func multiplyAdd(_ acc: SIMD8<Float>, _ x: SIMD8<Float>, _ w: SIMD8<Float>) -> SIMD8<Float> {
     #if STEMRUN_FMA
