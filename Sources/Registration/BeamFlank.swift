@@ -16,7 +16,7 @@ public struct BeamFlank {
     public static let quantile: Float = 0.3
 
     /// The profile of `image` (width x height, pixel j spanning [j, j + 1)) about (x, y) out to `reach` px;
-    /// `scratch` holds at least 128 values.
+    /// `scratch` holds at least 256 values.
     public init(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, centreX x: Float, centreY y: Float,
                 reach: Int, scratch: UnsafeMutablePointer<Float>) {
         centreX = x; centreY = y
@@ -42,7 +42,7 @@ public struct BeamFlank {
                 }
             }
             v[r] = n > 0 ? Self.select(UnsafeMutableBufferPointer(start: scratch, count: n),
-                                       rank: min(n - 1, Int(Self.quantile * Float(n)))) : 0
+                                       rank: min(n - 1, Int(Self.quantile * Float(n))), spare: scratch + 128) : 0
             if r > 0 { v[r] = min(v[r], v[r - 1]) }
         }
         let end = v[v.count - 1]
@@ -62,20 +62,36 @@ public struct BeamFlank {
         return (1 - f) * values[r0] + f * values[r0 + 1]
     }
 
-    /// The value of rank `k` (0-based) of `values`, reordering them (quickselect, Hoare partition).
-    static func select(_ values: UnsafeMutableBufferPointer<Float>, rank k: Int) -> Float {
-        let v = values.baseAddress!
-        var lo = 0, hi = values.count &- 1
-        while lo < hi {
-            let pivot = v[(lo &+ hi) >> 1]
-            var i = lo, j = hi
-            while i <= j {
-                while v[i] < pivot { i &+= 1 }
-                while v[j] > pivot { j &-= 1 }
-                if i <= j { let t = v[i]; v[i] = v[j]; v[j] = t; i &+= 1; j &-= 1 }
+    /// The value of rank `k` (0-based) of `values` (quickselect), overwriting them; `spare` holds at least
+    /// `values.count` values. Each round is a three-way partition about the middle value, branch-free: every
+    /// value is written to both ends of the other buffer and only the end it belongs to advances (fewer,
+    /// greater; the values equal to the pivot leave the gap between them), so no comparison is a branch to
+    /// predict; the round then continues on the side that holds rank k, or returns the pivot.
+    public static func select(_ values: UnsafeMutableBufferPointer<Float>, rank k: Int, spare: UnsafeMutablePointer<Float>) -> Float {
+        var src = values.baseAddress!, dst = spare
+        var n = values.count, k = k
+        while n > 1 {
+            let pivot = src[n >> 1]
+            var less = 0, back = n &- 1
+            for i in 0 ..< n {
+                let x = src[i]
+                dst[less] = x; dst[back] = x
+                less &+= Int(unsafeBitCast(x < pivot, to: UInt8.self)) // 0 or 1, no branch
+                back &-= Int(unsafeBitCast(x > pivot, to: UInt8.self))
             }
-            if k <= j { hi = j } else if k >= i { lo = i } else { return v[k] }
+            let previous = src
+            if k < less {
+                src = dst
+                n = less
+            } else if k > back {
+                src = dst + (back &+ 1)
+                k &-= back &+ 1
+                n &-= back &+ 1
+            } else {
+                return pivot
+            }
+            dst = previous // the next round's n values fit where this round's came from
         }
-        return v[k]
+        return src[0]
     }
 }

@@ -77,7 +77,7 @@ public final class PatternRegistrar {
         paraboloid = ParaboloidBackground(maxSide: max(shape.rows, shape.columns), radius: parameters.backgroundRadius)
         prominence = TopographicProminence(pixelCapacity: n)
         patch = .allocate(capacity: n); patch.initialize(repeating: 0, count: n)
-        circleSamples = .allocate(capacity: 128); circleSamples.initialize(repeating: 0, count: 128)
+        circleSamples = .allocate(capacity: 256); circleSamples.initialize(repeating: 0, count: 256)
         candidates.reserveCapacity(4096)
         interiorPeaks.reserveCapacity(4096)
     }

@@ -77,9 +77,13 @@ public final class RegistrationPipeline {
     /// binned into `output`. The centring then shifts each pattern in place. Returns the number of non-finite
     /// input values and the centring shift of each pattern (empty when centring is off). `inputIsFinite`: the
     /// values cannot be NaN or infinite (converted from an integer type), so the sanitising scan is skipped.
+    /// `deferShifts`: the shifts are returned but not applied; the caller applies each
+    /// (`BilinearShift.shiftInPlace`) before the pattern is read, for example just before its first reader
+    /// needs it, so that a batch larger than the cache is not read and written back once more in between.
     @discardableResult
     public func prepareBatch(count: Int, into output: UnsafeMutableBufferPointer<Float>,
                              staging: UnsafeMutableBufferPointer<Float>, inputIsFinite: Bool = false,
+                             deferShifts: Bool = false,
                              read: (Range<Int>, UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows
         -> (invalid: Int, shifts: [(dx: Float, dy: Float)]) {
         let ni = inputShape.pixelCount, nw = workingShape.pixelCount
@@ -114,7 +118,9 @@ public final class RegistrationPipeline {
                 k += g
             }
         }
-        let shifts = parameters.centring ? centre(output, count: count).shifts : []
+        guard parameters.centring else { return (invalid, []) }
+        let shifts = deferShifts ? centringShifts(UnsafeBufferPointer(output), count: count).shifts
+                                 : centre(output, count: count).shifts
         return (invalid, shifts)
     }
 
@@ -127,6 +133,15 @@ public final class RegistrationPipeline {
                                          initialRadius: p.centringInitialRadius, minimumRadius: p.centringMinimumRadius,
                                          maxPasses: p.centringMaxPasses, tolerance: p.centringTolerance,
                                          searchFarBeam: p.searchFarBeam, maxOverBatch: maxOverBatch)
+    }
+
+    /// Stage 2 without applying the shifts: the centring shift of each of `count` working patterns.
+    public func centringShifts(_ patterns: UnsafeBufferPointer<Float>, count: Int) -> DirectBeamCentring.Result {
+        let p = parameters
+        return DirectBeamCentring.shifts(patterns, count: count, width: workingShape.columns, height: workingShape.rows,
+                                         initialRadius: p.centringInitialRadius, minimumRadius: p.centringMinimumRadius,
+                                         maxPasses: p.centringMaxPasses, tolerance: p.centringTolerance,
+                                         searchFarBeam: p.searchFarBeam)
     }
 
     /// Registers a block of whole scan rows (`block.firstIndex` and `block.count` multiples of

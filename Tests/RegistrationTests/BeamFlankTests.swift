@@ -50,4 +50,33 @@ import Registration
         #expect(without.first > 0.2 && without.first > 2 * with.first, "next to the beam \(without.first) px RMS without it")
         #expect(with.others < 0.1 && abs(with.others - without.others) < 0.02, "others \(with.others) / \(without.others)")
     }
+
+    /// The profile's quantile (`BeamFlank.select`) is the value of rank k of the sorted samples, for every k of
+    /// every count up to a circle's 128 samples, on values with and without ties (one repeated value, a few
+    /// distinct levels, all equal).
+    @Test func selectionIsTheSortedValueOfEachRank() {
+        var rng = SplitMix64(seed: 11)
+        var values = [Float](repeating: 0, count: 128), spare = [Float](repeating: 0, count: 128)
+        for n in 1 ... 128 {
+            for kind in 0 ..< 3 {
+                let sample: [Float] = (0 ..< n).map { _ in
+                    switch kind {
+                    case 0: return Float(rng.gaussian())
+                    case 1: return Float(Int(rng.uniform() * 4)) // four levels: many ties
+                    default: return 2.5
+                    }
+                }
+                let sorted = sample.sorted()
+                for k in 0 ..< n {
+                    values.replaceSubrange(0 ..< n, with: sample)
+                    let v = values.withUnsafeMutableBufferPointer { b in
+                        spare.withUnsafeMutableBufferPointer { s in
+                            BeamFlank.select(UnsafeMutableBufferPointer(rebasing: b[0 ..< n]), rank: k, spare: s.baseAddress!)
+                        }
+                    }
+                    #expect(v == sorted[k], "n \(n), kind \(kind), rank \(k): \(v), sorted \(sorted[k])")
+                }
+            }
+        }
+    }
 }

@@ -168,10 +168,24 @@ public enum RegistrationJob {
         var shifts = [(dx: Float, dy: Float)](repeating: (0, 0), count: positions.count)
         /// Reads, prepares (sanitise, mask, bin) and centres scan row `r` into its slot.
         var gapLines = (rows: 0, columns: 0), gapsLooked = mask != nil // a mask covers them
+        // The centring shifts are applied to each pattern just before it is first read (`ensureShifted`), not
+        // when its row is prepared: a scan row of a large detector does not stay in cache until then, and the
+        // shift would read and write it from memory once more. Per row of the block: the columns still unshifted.
+        var unshifted = [[Bool]](repeating: [], count: myRows.count)
+        func ensureShifted(_ r: Int, _ c: Int) {
+            guard myRows.contains(r), !unshifted[r - myRows.lowerBound].isEmpty,
+                  unshifted[r - myRows.lowerBound][c] else { return }
+            unshifted[r - myRows.lowerBound][c] = false
+            let shift = shifts[r * scan.columns + c - positions.lowerBound]
+            guard shift.dx != 0 || shift.dy != 0 else { return }
+            BilinearShift.shiftInPlace(UnsafeMutableBufferPointer(rebasing: slot(ofRow: r)[c * nw ..< (c + 1) * nw]),
+                                       width: working.columns, height: working.rows, dx: shift.dx, dy: shift.dy)
+        }
         func prepareRow(_ r: Int) throws {
             let first = r * scan.columns
             let prepared = try pipeline.prepareBatch(count: scan.columns, into: slot(ofRow: r), staging: staging,
-                                                     inputIsFinite: !source.elementType.isFloatingPoint) { range, buffer in
+                                                     inputIsFinite: !source.elementType.isFloatingPoint,
+                                                     deferShifts: true) { range, buffer in
                 try source.read(positions: first + range.lowerBound ..< first + range.upperBound, into: buffer)
                 if !gapsLooked {
                     gapsLooked = true
@@ -181,6 +195,7 @@ public enum RegistrationJob {
             }
             invalidInput += prepared.invalid
             for (c, shift) in prepared.shifts.enumerated() { shifts[first + c - positions.lowerBound] = shift }
+            unshifted[r - myRows.lowerBound] = [Bool](repeating: !prepared.shifts.isEmpty, count: scan.columns)
         }
         /// Sends this block's boundary row on one side to the neighbour there and receives its boundary row
         /// (the halo) in exchange.
@@ -188,6 +203,7 @@ public enum RegistrationJob {
             let partner = above ? (receivesAbove ? comm.rank - 1 : nil) : (receivesBelow ? comm.rank + 1 : nil)
             guard let partner else { return }
             let mine = above ? myRows.lowerBound : myRows.upperBound - 1
+            for c in 0 ..< scan.columns { ensureShifted(mine, c) }
             comm.sendReceive(UnsafeBufferPointer(slot(ofRow: mine)), to: partner,
                              into: slot(above ? aboveSlot : belowSlot), from: partner)
         }
@@ -221,6 +237,14 @@ public enum RegistrationJob {
             let rowStart = spots.count
             defer { rowSpots[r - myRows.lowerBound] = rowStart ..< spots.count }
             for c in 0 ..< scan.columns {
+                // The patterns this one reads (its own, or those of the column sums of the 3 x 3 mean) shifted.
+                if p.scanMean {
+                    for cc in max(0, c - 1) ... min(scan.columns - 1, c + 1) {
+                        ensureShifted(r - 1, cc); ensureShifted(r, cc); ensureShifted(r + 1, cc)
+                    }
+                } else {
+                    ensureShifted(r, c)
+                }
                 let k = (r - myRows.lowerBound) * scan.columns + c
                 let slot = sparseOK ? 0 : c
                 let rec: UnsafeMutableBufferPointer<Float>? = options.writeReconstruction
