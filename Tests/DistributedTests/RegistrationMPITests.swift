@@ -253,4 +253,37 @@ import Testing
         }
         #expect(nonZero >= 25, "discs were drawn for the positions with spots")
     }
+
+    /// The job (rows prepared ahead of the one registered, each centring shift applied only just before the
+    /// pattern is first read, the 3 x 3 mean formed inside the registrar, halo rows between ranks) finds exactly
+    /// the spots the in-memory pipeline finds on the whole scan at once (`RegistrationPipeline.run`, which
+    /// centres each row as soon as it is prepared), on 1 and 2 ranks and without the 3 x 3 mean. The simulated
+    /// descan moves the beam by several pixels, so every pattern is shifted.
+    @Test(arguments: [(1, true), (2, true), (2, false)])
+    func jobFindsTheSpotsOfTheInMemoryPipeline(ranks: Int, scanMean: Bool) throws {
+        let dir = StemrunProcess.temporaryFolder("stemrun-register")
+        let input = try simulate(dir, scan: "5x6")
+        let out = dir + "/job.h5"
+        let r = try StemrunProcess.run(["register", input, "-o", out, "--no-reconstruction"] + (scanMean ? [] : ["--no-scan-mean"]),
+                                       ranks: ranks)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let f = try H5File.open(out)
+        let columns = ["x", "y", "intensity", "pseudo_prominence"]
+        let job = try columns.map { try f.dataset("registration/spots/\($0)").readAll(as: Float.self) }
+        let counts = try f.dataset("registration/spots/index_count").readAll(as: Int32.self)
+
+        let pixels = try H5File.open(input).dataset("data").readAll(as: Float.self)
+        var p = RegistrationParameters(workingWidth: 64) // the command's defaults at 64 px
+        p.scanMean = scanMean
+        let pipeline = try RegistrationPipeline(parameters: p, inputShape: DetectorShape(rows: 64, columns: 64))
+        let res = try pipeline.run(block: PatternBlock(firstIndex: 0, count: 30, detector: DetectorShape(rows: 64, columns: 64),
+                                                       pixels: pixels),
+                                   scan: ScanGrid(rows: 5, columns: 6), reconstruct: false)
+        #expect(res.centringShifts.allSatisfy { $0.dx != 0 || $0.dy != 0 }, "every pattern is shifted")
+        #expect(counts.map(Int.init) == res.spotCounts, "spots per position (\(ranks) ranks)")
+        let memory: [[Float]] = [res.spots.map(\.x), res.spots.map(\.y), res.spots.map(\.intensity),
+                                 res.spots.map(\.pseudoProminence)]
+        #expect(res.spots.count > 60)
+        for (k, name) in columns.enumerated() { #expect(job[k] == memory[k], "spots/\(name) (\(ranks) ranks)") }
+    }
 }
