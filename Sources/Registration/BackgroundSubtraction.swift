@@ -353,9 +353,15 @@ public final class ParaboloidBackground {
             run = fill
             var yy = n
             while yy > 0 { yy &-= 1; let v = col[yy]; run = run.replacing(with: v, where: better(v, run)); q[yy] = run }
+            let t1 = SIMD8<Float>(repeating: table[1])
             for y in 0 ..< n {
+                // Offset 1 always (most walks visit it; a sample more never changes the extremum), then outwards.
                 var acc = col[y]
-                var d = 1
+                let a1 = dilate ? col[y &- 1] - t1 : col[y &- 1] + t1
+                acc = acc.replacing(with: a1, where: better(a1, acc))
+                let b1 = dilate ? col[y &+ 1] - t1 : col[y &+ 1] + t1
+                acc = acc.replacing(with: b1, where: better(b1, acc))
+                var d = 2
                 while true {
                     // Stop when no sample at distance >= d, above or below, can improve any lane.
                     let t = SIMD8<Float>(repeating: table[d])

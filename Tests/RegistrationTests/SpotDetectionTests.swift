@@ -134,6 +134,32 @@ import Registration
     }
 
     /// The threshold is max(user, 3 grey levels, noise), and the noise is the std of the corners.
+    /// The paper's noise (the standard deviation of the pixels outside the inscribed circle, the high-angle
+    /// corners; `SpotMeasurement.CornerNoise`, eight lanes at a time) against the same statistic computed pixel by
+    /// pixel in double precision, on widths whose corner runs end in partial vectors and on non-square patterns.
+    @Test(arguments: [(64, 64), (67, 67), (128, 96), (45, 80)])
+    func cornerNoiseIsTheStandardDeviationOutsideTheCircle(width: Int, height: Int) {
+        var rng = SplitMix64(seed: UInt64(width * 1000 + height))
+        let image = (0 ..< width * height).map { _ in Float(100 + 7 * rng.gaussian()) }
+        var noise = SpotMeasurement.CornerNoise(width: width, height: height)
+        image.withUnsafeBufferPointer { p in
+            for y in 0 ..< height { noise.add(row: p.baseAddress! + y * width, index: y) }
+        }
+        let r = Double(min(width, height)) / 2
+        var corner = [Double]()
+        for y in 0 ..< height {
+            for x in 0 ..< width {
+                let dx = Double(x) + 0.5 - Double(width) / 2, dy = Double(y) + 0.5 - Double(height) / 2
+                if dx * dx + dy * dy > r * r { corner.append(Double(image[y * width + x])) }
+            }
+        }
+        let mean = corner.reduce(0, +) / Double(corner.count)
+        let sd = (corner.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(corner.count - 1)).squareRoot()
+        #expect(corner.count > width * height / 6)
+        #expect(abs(Double(noise.mean) - mean) < 1e-5 * mean, "mean \(noise.mean) against \(mean)")
+        #expect(abs(Double(noise.value) - sd) < 1e-3 * sd, "noise \(noise.value) against \(sd)")
+    }
+
     @Test func adaptiveThreshold() throws {
         var rng = SplitMix64(seed: 5)
         let synth = SyntheticPattern.lattice(width: 256, beam: (128, 128), a: (20, 0), b: (0, 20), maxOrder: 4,
