@@ -1,6 +1,13 @@
 /// Per-spot kernels of the methods notes, section 1: noise level, sub-pixel centroid refinement, disc
 /// intensity and pseudo-prominence. Coordinates use the pixel-edge convention of `Spot`.
 public enum SpotMeasurement {
+    /// `max(v, 0)` without a branch (the sign bit clears the value: -0 and negative values give +0, as `max`
+    /// does), for loops where the sign of `v` follows the noise and a branch on it would be mispredicted.
+    @inline(__always)
+    static func nonNegative(_ v: Float) -> Float {
+        Float(bitPattern: v.bitPattern & ~UInt32(bitPattern: Int32(bitPattern: v.bitPattern) >> 31))
+    }
+
     /// Standard deviation of the pixels whose centres lie outside the inscribed circle (radius min(W, H)/2
     /// around (W/2, H/2)): the high-angle corners (methods notes, "noise"), accumulated one row at a time (rows
     /// in any order, each once); `value` is 0 when there are fewer than two such pixels.
@@ -105,7 +112,7 @@ public enum SpotMeasurement {
                 let row = p + i * width
                 var rw: Float = 0, rx: Float = 0
                 for j in j0 ... j1 {
-                    var v = max(row[j] - base, 0)
+                    var v = nonNegative(row[j] - base)
                     if j == j0 { v *= wx0 } else if j == j1 { v *= wx1 }
                     rw += v; rx += v * Float(j)
                 }
@@ -208,11 +215,19 @@ public enum SpotMeasurement {
         let pj = min(max(Int(x), 0), width - 1), pi = min(max(Int(y), 0), height - 1)
         let peak = p[pi * width + pj]
         var lowest = peak
+        // The minimum does not depend on the order of the comparisons: eight lanes at a time.
+        var lanes = SIMD8<Float>(repeating: peak)
         forEachDiscRow(x: x, y: y, radius: radius, width: width, height: height) { i, columns in
             let row = p + i * width
-            for j in columns { lowest = min(lowest, row[j]) }
+            var j = columns.lowerBound
+            while j &+ 8 <= columns.upperBound {
+                let v = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self)
+                lanes = lanes.replacing(with: v, where: v .< lanes)
+                j &+= 8
+            }
+            while j < columns.upperBound { lowest = min(lowest, row[j]); j &+= 1 }
         }
-        return peak - lowest
+        return peak - min(lowest, lanes.min())
     }
 
     /// The pixels whose centres lie within `radius` of (x, y), inside the image, row by row: `body(row,

@@ -160,6 +160,30 @@ import Registration
         #expect(abs(Double(noise.value) - sd) < 1e-3 * sd, "noise \(noise.value) against \(sd)")
     }
 
+    /// The pseudo-prominence (peak value minus the minimum within the radius; `SpotMeasurement.pseudoProminence`,
+    /// eight lanes at a time) equals the minimum over every pixel centre within the radius found one by one, for
+    /// discs inside the pattern, cut by its edges and at its corners, with radii whose rows end in partial vectors.
+    @Test func pseudoProminenceIsThePeakOverTheLowestPixelOfTheDisc() {
+        var rng = SplitMix64(seed: 5)
+        let w = 61, h = 47
+        let image = (0 ..< w * h).map { _ in Float(50 + 10 * rng.gaussian()) }
+        for (x, y, r) in [(30.2, 22.7, 25.0), (30.5, 23.5, 9.3), (2.1, 3.4, 12.0), (58.9, 45.6, 7.5), (0.5, 23.0, 40.0)]
+            as [(Float, Float, Float)] {
+            let found = image.withUnsafeBufferPointer {
+                SpotMeasurement.pseudoProminence($0, width: w, height: h, x: x, y: y, radius: r)
+            }
+            let peak = image[min(Int(y), h - 1) * w + min(Int(x), w - 1)]
+            var lowest = peak
+            for i in 0 ..< h {
+                for j in 0 ..< w {
+                    let dx = Float(j) + 0.5 - x, dy = Float(i) + 0.5 - y
+                    if dx * dx + dy * dy <= r * r { lowest = min(lowest, image[i * w + j]) }
+                }
+            }
+            #expect(found == peak - lowest, "disc at (\(x), \(y)), radius \(r): \(found), one by one \(peak - lowest)")
+        }
+    }
+
     @Test func adaptiveThreshold() throws {
         var rng = SplitMix64(seed: 5)
         let synth = SyntheticPattern.lattice(width: 256, beam: (128, 128), a: (20, 0), b: (0, 20), maxOrder: 4,
