@@ -14,16 +14,18 @@ public struct BeamFlank {
     public var reach: Int { values.count - 1 }
     /// Fraction of each circle's samples below the value taken: spots may cover up to 70 % of a circle.
     public static let quantile: Float = 0.3
+    /// Samples per circle at most (one per px of circumference, at least 8).
+    public static let maxSamples = 128
 
     /// The profile of `image` (width x height, pixel j spanning [j, j + 1)) about (x, y) out to `reach` px;
-    /// `scratch` holds at least 256 values.
+    /// `scratch` holds at least `2 maxSamples` values.
     public init(_ image: UnsafeBufferPointer<Float>, width: Int, height: Int, centreX x: Float, centreY y: Float,
                 reach: Int, scratch: UnsafeMutablePointer<Float>) {
         centreX = x; centreY = y
         let p = image.baseAddress!
         var v = [Float](repeating: 0, count: max(1, reach) + 1)
         for r in 0 ... max(1, reach) {
-            let m = max(8, min(128, Int(2 * Float.pi * Float(r))))
+            let m = max(8, min(Self.maxSamples, Int(2 * Float.pi * Float(r))))
             let circle = Self.directions[m - 8]
             var n = 0
             let right = Float(width - 1), bottom = Float(height - 1), rf = Float(r)
@@ -42,16 +44,16 @@ public struct BeamFlank {
                 }
             }
             v[r] = n > 0 ? Self.select(UnsafeMutableBufferPointer(start: scratch, count: n),
-                                       rank: min(n - 1, Int(Self.quantile * Float(n))), spare: scratch + 128) : 0
+                                       rank: min(n - 1, Int(Self.quantile * Float(n))), spare: scratch + Self.maxSamples) : 0
             if r > 0 { v[r] = min(v[r], v[r - 1]) }
         }
         let end = v[v.count - 1]
         values = v.map { $0 - end }
     }
 
-    /// `(cos a, sin a)` at `a = 2 pi k / m`, k < m, for m = 8 ... 128 samples per circle (index m - 8): the
+    /// `(cos a, sin a)` at `a = 2 pi k / m`, k < m, for m = 8 ... `maxSamples` samples per circle (index m - 8): the
     /// profile of every pattern samples the same circles.
-    static let directions: [[SIMD2<Float>]] = (8 ... 128).map { m in (0 ..< m).map { circleDirection($0, of: m) } }
+    static let directions: [[SIMD2<Float>]] = (8 ... maxSamples).map { m in (0 ..< m).map { circleDirection($0, of: m) } }
 
     /// The profile at distance `d` from the beam (linear between whole radii; 0 from `reach` on).
     @inline(__always)

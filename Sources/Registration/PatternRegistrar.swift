@@ -77,7 +77,7 @@ public final class PatternRegistrar {
         paraboloid = ParaboloidBackground(maxSide: max(shape.rows, shape.columns), radius: parameters.backgroundRadius)
         prominence = TopographicProminence(pixelCapacity: n)
         patch = .allocate(capacity: n); patch.initialize(repeating: 0, count: n)
-        circleSamples = .allocate(capacity: 256); circleSamples.initialize(repeating: 0, count: 256)
+        circleSamples = .allocate(capacity: 2 * BeamFlank.maxSamples); circleSamples.initialize(repeating: 0, count: 2 * BeamFlank.maxSamples)
         candidates.reserveCapacity(4096)
         interiorPeaks.reserveCapacity(4096)
     }

@@ -1,8 +1,8 @@
 /// Per-spot kernels of the methods notes, section 1: noise level, sub-pixel centroid refinement, disc
 /// intensity and pseudo-prominence. Coordinates use the pixel-edge convention of `Spot`.
 public enum SpotMeasurement {
-    /// `max(v, 0)` without a branch (the sign bit clears the value: -0 and negative values give +0, as `max`
-    /// does), for loops where the sign of `v` follows the noise and a branch on it would be mispredicted.
+    /// `max(v, 0)` of a finite `v` without a branch (the sign bit clears the value: -0 and negative values give
+    /// +0, as `max` does), for loops where the sign of `v` follows the noise and a branch would be mispredicted.
     @inline(__always)
     static func nonNegative(_ v: Float) -> Float {
         Float(bitPattern: v.bitPattern & ~UInt32(bitPattern: Int32(bitPattern: v.bitPattern) >> 31))

@@ -166,7 +166,6 @@ public enum RegistrationJob {
         var invalidInput = 0 // non-finite input values, replaced by zero in `prepareBatch`
         // The centring shift of each of this rank's positions (zero without centring), for the beam maps.
         var shifts = [(dx: Float, dy: Float)](repeating: (0, 0), count: positions.count)
-        /// Reads, prepares (sanitise, mask, bin) and centres scan row `r` into its slot.
         var gapLines = (rows: 0, columns: 0), gapsLooked = mask != nil // a mask covers them
         // The centring shifts are applied to each pattern just before it is first read (`ensureShifted`), not
         // when its row is prepared: a scan row of a large detector does not stay in cache until then, and the
@@ -181,6 +180,8 @@ public enum RegistrationJob {
             BilinearShift.shiftInPlace(UnsafeMutableBufferPointer(rebasing: slot(ofRow: r)[c * nw ..< (c + 1) * nw]),
                                        width: working.columns, height: working.rows, dx: shift.dx, dy: shift.dy)
         }
+        /// Reads and prepares (sanitise, mask, bin) scan row `r` into its slot, and measures its centring shifts
+        /// (applied by `ensureShifted`).
         func prepareRow(_ r: Int) throws {
             let first = r * scan.columns
             let prepared = try pipeline.prepareBatch(count: scan.columns, into: slot(ofRow: r), staging: staging,
