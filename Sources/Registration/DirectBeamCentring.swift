@@ -183,12 +183,25 @@ public enum DirectBeamCentring {
         let result = shifts(UnsafeBufferPointer(patterns), count: count, width: width, height: height,
                             initialRadius: initialRadius, minimumRadius: minimumRadius, maxPasses: maxPasses,
                             tolerance: tolerance, searchFarBeam: searchFarBeam, maxOverBatch: maxOverBatch)
-        for k in 0 ..< count where result.shifts[k].dx != 0 || result.shifts[k].dy != 0 {
-            let img = UnsafeMutableBufferPointer(rebasing: patterns[k * n ..< (k + 1) * n])
-            BilinearShift.shiftInPlace(img, width: width, height: height, dx: result.shifts[k].dx,
-                                       dy: result.shifts[k].dy)
-        }
+        apply(result.shifts, toBatch: patterns, width: width, height: height)
         return result
+    }
+
+    /// Moves each of the `shifts.count` patterns held contiguously in `patterns` by its shift, in place.
+    public static func apply(_ shifts: [(dx: Float, dy: Float)], toBatch patterns: UnsafeMutableBufferPointer<Float>,
+                             width: Int, height: Int) {
+        let n = width * height
+        precondition(patterns.count >= shifts.count * n)
+        for (k, shift) in shifts.enumerated() {
+            apply(shift, to: UnsafeMutableBufferPointer(rebasing: patterns[k * n ..< (k + 1) * n]), width: width, height: height)
+        }
+    }
+
+    /// Moves one pattern by its centring shift in place (`BilinearShift.shiftInPlace`; nothing for a zero shift).
+    public static func apply(_ shift: (dx: Float, dy: Float), to pattern: UnsafeMutableBufferPointer<Float>,
+                             width: Int, height: Int) {
+        guard shift.dx != 0 || shift.dy != 0 else { return }
+        BilinearShift.shiftInPlace(pattern, width: width, height: height, dx: shift.dx, dy: shift.dy)
     }
 
     /// The passes of the centring without applying the shifts: the shift of each of `count` patterns.

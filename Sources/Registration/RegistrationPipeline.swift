@@ -128,20 +128,20 @@ public final class RegistrationPipeline {
     @discardableResult
     public func centre(_ patterns: UnsafeMutableBufferPointer<Float>, count: Int,
                        maxOverBatch: (Float) -> Float = { $0 }) -> DirectBeamCentring.Result {
-        let p = parameters
-        return DirectBeamCentring.centre(patterns, count: count, width: workingShape.columns, height: workingShape.rows,
-                                         initialRadius: p.centringInitialRadius, minimumRadius: p.centringMinimumRadius,
-                                         maxPasses: p.centringMaxPasses, tolerance: p.centringTolerance,
-                                         searchFarBeam: p.searchFarBeam, maxOverBatch: maxOverBatch)
+        let result = centringShifts(UnsafeBufferPointer(patterns), count: count, maxOverBatch: maxOverBatch)
+        DirectBeamCentring.apply(result.shifts, toBatch: patterns, width: workingShape.columns, height: workingShape.rows)
+        return result
     }
 
-    /// Stage 2 without applying the shifts: the centring shift of each of `count` working patterns.
-    public func centringShifts(_ patterns: UnsafeBufferPointer<Float>, count: Int) -> DirectBeamCentring.Result {
+    /// Stage 2 without applying the shifts: the centring shift of each of `count` working patterns
+    /// (`DirectBeamCentring.apply` moves a pattern by its shift).
+    public func centringShifts(_ patterns: UnsafeBufferPointer<Float>, count: Int,
+                               maxOverBatch: (Float) -> Float = { $0 }) -> DirectBeamCentring.Result {
         let p = parameters
         return DirectBeamCentring.shifts(patterns, count: count, width: workingShape.columns, height: workingShape.rows,
                                          initialRadius: p.centringInitialRadius, minimumRadius: p.centringMinimumRadius,
                                          maxPasses: p.centringMaxPasses, tolerance: p.centringTolerance,
-                                         searchFarBeam: p.searchFarBeam)
+                                         searchFarBeam: p.searchFarBeam, maxOverBatch: maxOverBatch)
     }
 
     /// Registers a block of whole scan rows (`block.firstIndex` and `block.count` multiples of

@@ -175,10 +175,9 @@ public enum RegistrationJob {
             guard myRows.contains(r), !unshifted[r - myRows.lowerBound].isEmpty,
                   unshifted[r - myRows.lowerBound][c] else { return }
             unshifted[r - myRows.lowerBound][c] = false
-            let shift = shifts[r * scan.columns + c - positions.lowerBound]
-            guard shift.dx != 0 || shift.dy != 0 else { return }
-            BilinearShift.shiftInPlace(UnsafeMutableBufferPointer(rebasing: slot(ofRow: r)[c * nw ..< (c + 1) * nw]),
-                                       width: working.columns, height: working.rows, dx: shift.dx, dy: shift.dy)
+            DirectBeamCentring.apply(shifts[r * scan.columns + c - positions.lowerBound],
+                                     to: UnsafeMutableBufferPointer(rebasing: slot(ofRow: r)[c * nw ..< (c + 1) * nw]),
+                                     width: working.columns, height: working.rows)
         }
         /// Reads and prepares (sanitise, mask, bin) scan row `r` into its slot, and measures its centring shifts
         /// (applied by `ensureShifted`).
