@@ -21,8 +21,11 @@ demo: build
 	$(MPIENV) mpirun -np $(NP) $(BIN) run docs/examples/pipeline.toml --input $(DEMO)/sample.h5 --output $(DEMO)/run
 	@echo "run report: $(DEMO)/run/report.html"
 
+# The tests' files go to a scratch folder of their own (TMPDIR), removed when the run passes.
 unit-test: build
-	$(MPIENV) swift test -c release --skip-build --no-parallel
+	@scratch=$$(mktemp -d /tmp/stemrun-unit-XXXXXX) && \
+	  $(MPIENV) TMPDIR=$$scratch/ swift test -c release --skip-build --no-parallel && \
+	  rm -rf $$scratch || { echo "unit tests failed; their files are in $$scratch"; exit 1; }
 
 oracle-test: build
 	$(MPIENV) scripts/test-oracles.sh

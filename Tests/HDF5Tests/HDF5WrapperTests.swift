@@ -5,6 +5,7 @@ import Testing
 @Suite struct HDF5WrapperTests {
     @Test func attributesGroupsAndStringsRoundTrip() throws {
         let path = NSTemporaryDirectory() + "h5w-\(UUID().uuidString.prefix(8)).h5"
+        defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let f = try H5File.create(path)
             let g = try f.createGroup("a/b/c")
@@ -32,6 +33,7 @@ import Testing
 
     @Test func scanRangeSelectionCoversPartialRows() throws {
         let path = NSTemporaryDirectory() + "h5s-\(UUID().uuidString.prefix(8)).h5"
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let ny = 4, nx = 5, k = 3
         let values = (0 ..< ny * nx * k).map { Float($0) }
         do {

@@ -30,6 +30,7 @@ import Testing
 
     func check<T: H5Scalar>(_ type: T.Type, fourD: Bool, chunked: Bool, convert: (Float) -> T) throws {
         let path = tempPath("t.h5")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let values = truth()
         do {
             let f = try H5File.create(path)
@@ -74,6 +75,7 @@ import Testing
             bytes += [UInt8](repeating: 0xEF, count: ff)
         }
         let path = tempPath("t.raw")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
         let source = try RawPatternSource(path: path, layout: RawLayout(
             scan: scan, detector: detector, elementType: .uint16, byteOrder: .big, headerBytes: header,
@@ -84,6 +86,7 @@ import Testing
     @Test func rawFloat32LittleEndianThroughInputSpec() throws {
         let values = truth()
         let path = tempPath("t.bin")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         values.withUnsafeBytes { FileManager.default.createFile(atPath: path, contents: Data($0)) }
         let spec = InputSpec(path: path, scanShape: scan, detectorShape: detector, elementType: .float32)
         let source = try spec.open()
@@ -93,6 +96,7 @@ import Testing
 
     @Test func rawTooShortNamesSizes() throws {
         let path = tempPath("short.raw")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         FileManager.default.createFile(atPath: path, contents: Data(count: 100))
         #expect {
             _ = try RawPatternSource(path: path, layout: RawLayout(scan: scan, detector: detector, elementType: .uint8))
@@ -104,6 +108,7 @@ import Testing
 
     @Test func hdf5AutoDetectsTheLargestPatternDataset() throws {
         let path = tempPath("multi.h5")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let f = try H5File.create(path)
             try f.writeDataset("small", [Float](repeating: 0, count: 8), shape: [2, 2, 2])

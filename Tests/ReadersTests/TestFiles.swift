@@ -1,12 +1,13 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 import Readers
 import STEMCore
 
-/// A fresh temporary folder per test.
+/// A fresh temporary folder per test, under $TMPDIR (`make unit-test` gives each run its own and removes it).
 func temporaryFolder(_ tag: String) -> String {
-    var template = Array("/tmp/stemrun-readers-\(tag)-XXXXXX".utf8CString)
+    var template = Array((NSTemporaryDirectory() + "stemrun-readers-\(tag)-XXXXXX").utf8CString)
     let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     return String(cString: p!)
 }
