@@ -10,7 +10,8 @@ import STEMCore
 /// 3 x 3 real-space mean, registers every pattern, writes its reconstructed patterns as it goes, and at the
 /// end all ranks write the spot table, its index, the maps and the calibration into one HDF5 file.
 ///
-/// Memory per rank: the prepared rows (a ring of three: above, current, below; one halo row), with binning a
+/// Memory per rank: the prepared rows (a ring of three: above, current, below, which also takes the halo rows
+/// of a block of three rows or more), with binning a
 /// staging buffer of a few input patterns, one pattern's images and reconstruction, plus the spot table of the
 /// rank's positions.
 public enum RegistrationJob {
@@ -141,20 +142,28 @@ public enum RegistrationJob {
         let receivesBelow = p.scanMean && hasRows && comm.rank + 1 < comm.size
             && !rowParts.range(of: comm.rank + 1).isEmpty
         // Prepared rows, in one allocation (no other copy of a scan row is held): a ring of three slots for the
-        // rows the 3 x 3 mean reads (row k in slot k mod 3; fewer for blocks of one or two rows), then the
-        // halo rows received from the ranks above and below. The halo received at the start is read only by
-        // the first row, so the one received at the end reuses its slot, except in a block of one row.
+        // rows the 3 x 3 mean reads (row k in slot k mod 3; fewer for blocks of one or two rows), and the halo
+        // rows received from the ranks above and below. In a block of three rows or more the halos take the
+        // ring's free slot, which is the slot of row k mod 3 for them too: the halo received at the start (sweep
+        // position -1) is read only by the first row, before the third row is prepared into that slot; the one
+        // received at the end (sweep position n) only by the last row, when the slot's own row (n - 3) is done.
+        // Memory the pass has already touched, so the exchange does not also fault in a new scan row. Blocks
+        // of one or two rows have halo slots of their own; the one received at the end reuses the start's,
+        // except in a block of one row.
         let ringSlots = min(3, myRows.count)
-        let aboveSlot = ringSlots
-        let belowSlot = ringSlots + (receivesAbove && receivesBelow && myRows.count == 1 ? 1 : 0)
-        let haloSlots = receivesAbove || receivesBelow ? belowSlot - ringSlots + 1 : 0
+        let haloInRing = ringSlots == 3
+        func ringSlot(_ k: Int) -> Int { (k % 3 + 3) % 3 }
+        let aboveSlot = haloInRing ? ringSlot(myRows.lowerBound - 1) : ringSlots
+        let belowSlot = haloInRing ? ringSlot(myRows.upperBound)
+            : ringSlots + (receivesAbove && receivesBelow && myRows.count == 1 ? 1 : 0)
+        let haloSlots = haloInRing || !(receivesAbove || receivesBelow) ? 0 : belowSlot - ringSlots + 1
         let rowStore = AlignedAllocation.buffer(Float.self, capacity: (ringSlots + haloSlots) * rowValues)
         defer { rowStore.deallocate() }
         func slot(_ i: Int) -> UnsafeMutableBufferPointer<Float> {
             UnsafeMutableBufferPointer(rebasing: rowStore[i * rowValues ..< (i + 1) * rowValues])
         }
         func slot(ofRow k: Int) -> UnsafeMutableBufferPointer<Float> {
-            slot(ringSlots == 3 ? k % 3 : k - myRows.lowerBound)
+            slot(haloInRing ? ringSlot(k) : k - myRows.lowerBound)
         }
         // Input staging for binned patterns (whole patterns, about the chunk budget); unbinned patterns are
         // read straight into their slot.
