@@ -263,7 +263,9 @@ public class H5Location: H5Object {
             H5Pset_chunk(dcpl.id, Int32(c.count), &c)
             if let level = deflate { H5Pset_deflate(dcpl.id, UInt32(level)) }
         }
-        if var fill = fillValue ?? (neverFill ? T() : nil) { H5Pset_fill_value(dcpl.id, T.h5NativeType, &fill) }
+        if let fill = fillValue ?? (neverFill ? T() : nil) {
+            withUnsafeBytes(of: fill) { _ = H5Pset_fill_value(dcpl.id, T.h5NativeType, $0.baseAddress) }
+        }
         if neverFill { H5Pset_fill_time(dcpl.id, H5D_FILL_TIME_NEVER) }
         H5Pset_alloc_time(dcpl.id, H5D_ALLOC_TIME_EARLY)
         let lcpl = H5PropertyList(class: shim_H5P_LINK_CREATE())

@@ -40,7 +40,7 @@ import Testing
     @Test func rawFileShorterThanShape() throws {
         let dir = StemrunProcess.temporaryFolder()
         let bytes = [UInt8](repeating: 3, count: 10 * 16 * 16 * 2)
-        FileManager.default.createFile(atPath: dir + "/in.raw", contents: Data(bytes))
+        try #require(FileManager.default.createFile(atPath: dir + "/in.raw", contents: Data(bytes)))
         try expectFailure(["virtual", dir + "/in.raw", "--format", "raw", "--scan-shape", "4x3", "--detector-shape", "16x16",
                            "--dtype", "uint16"], output: dir + "/o.h5", mentions: ["in.raw", "6144 bytes", "5120 bytes"])
     }

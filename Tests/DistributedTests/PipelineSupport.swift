@@ -23,8 +23,9 @@ enum PipelineSupport {
         p.environment = StemrunProcess.environment.merging(extra) { $1 }
         let dir = StemrunProcess.temporaryFolder("stemrun-io")
         let outPath = dir + "/stdout", errPath = dir + "/stderr"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        for path in [outPath, errPath] where !FileManager.default.createFile(atPath: path, contents: nil) {
+            throw STEMError.outputFailed(path: path, detail: "cannot create the child's output file")
+        }
         p.standardOutput = FileHandle(forWritingAtPath: outPath)
         p.standardError = FileHandle(forWritingAtPath: errPath)
         p.standardInput = FileHandle.nullDevice

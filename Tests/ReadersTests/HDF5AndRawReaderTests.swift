@@ -76,7 +76,7 @@ import Testing
         }
         let path = tempPath("t.raw")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        try #require(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         let source = try RawPatternSource(path: path, layout: RawLayout(
             scan: scan, detector: detector, elementType: .uint16, byteOrder: .big, headerBytes: header,
             frameHeaderBytes: fh, frameFooterBytes: ff))
@@ -87,7 +87,7 @@ import Testing
         let values = truth()
         let path = tempPath("t.bin")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        values.withUnsafeBytes { FileManager.default.createFile(atPath: path, contents: Data($0)) }
+        try #require(values.withUnsafeBytes { FileManager.default.createFile(atPath: path, contents: Data($0)) })
         let spec = InputSpec(path: path, scanShape: scan, detectorShape: detector, elementType: .float32)
         let source = try spec.open()
         #expect(source.formatName == "raw")
@@ -97,7 +97,7 @@ import Testing
     @Test func rawTooShortNamesSizes() throws {
         let path = tempPath("short.raw")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        FileManager.default.createFile(atPath: path, contents: Data(count: 100))
+        try #require(FileManager.default.createFile(atPath: path, contents: Data(count: 100)))
         #expect {
             _ = try RawPatternSource(path: path, layout: RawLayout(scan: scan, detector: detector, elementType: .uint8))
         } throws: { error in

@@ -64,7 +64,7 @@ import Registration
         func spots(_ pattern: [Float], _ p: RegistrationParameters) throws -> [Spot] {
             let pipeline = try RegistrationPipeline(parameters: p, inputShape: .init(rows: 256, columns: 256))
             var prepared = [Float](repeating: 0, count: 256 * 256)
-            pattern.withUnsafeBufferPointer { src in prepared.withUnsafeMutableBufferPointer { pipeline.prepare(src, count: 1, into: $0) } }
+            _ = pattern.withUnsafeBufferPointer { src in prepared.withUnsafeMutableBufferPointer { pipeline.prepare(src, count: 1, into: $0) } }
             return pipeline.registrar.register(pattern: prepared).spots
         }
         let withFilter = try spots(hit, p), cleanSpots = try spots(clean, p)

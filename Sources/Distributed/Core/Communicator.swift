@@ -75,6 +75,7 @@ extension Communicator {
 
     /// Runs `body` on every rank, then agrees on the outcome: when any rank threw, every rank throws the
     /// error of the lowest failing rank (no rank is left waiting in a later collective call).
+    @discardableResult
     public func collectively<R>(_ body: () throws -> R) throws -> R {
         var result: Result<R, Error>
         do { result = .success(try body()) } catch { result = .failure(error) }
