@@ -12,25 +12,45 @@ public enum BilinearShift {
         }
     }
 
-    /// The same shift done in place, with no workspace. Output row y reads source rows y + oy and y + oy + 1
-    /// (clamped), oy = floor(-dy): for oy >= 0 they are y or below it, so the rows are written top to bottom,
-    /// for oy < 0 bottom to top, and a source row is never one already overwritten except row y itself. Within
-    /// row y, pixel x reads columns x + ox and x + ox + 1 (clamped), ox = floor(-dx): at or right of x for
-    /// ox >= 0, so the row is written left to right, at or left of x for ox < 0, written right to left. Same
-    /// values as `shift`, bit for bit (the same four products and sums per pixel).
+    /// The same shift done in place. Output row y reads source rows y + oy and y + oy + 1 (clamped), oy =
+    /// floor(-dy): for oy >= 0 they are y or below it, so the rows are written top to bottom, for oy < 0 bottom
+    /// to top, and a source row is never one already overwritten. Each source row is first copied into a
+    /// sampled row, `S[x] = row[clamp(x + ox)]` for x = 0 ... width (ox = floor(-dx); two of them, one per
+    /// parity of the row index, each used by two output rows), so that every output pixel, the clamped
+    /// borders too, is one eight-lane step `w00 S0[x] + w10 S0[x + 1] + w01 S1[x] + w11 S1[x + 1]` with no
+    /// bounds test. Same values as `shift`, bit for bit (the same four products and sums per pixel).
     public static func shiftInPlace(_ image: UnsafeMutableBufferPointer<Float>, width: Int, height: Int,
                                     dx: Float, dy: Float) {
         precondition(image.count >= width * height)
+        guard width > 0, height > 0 else { return }
         let k = Kernel(width: width, height: height, dx: dx, dy: dy)
         let img = image.baseAddress!
-        func shiftRow(_ y: Int) {
-            let r0 = UnsafePointer(img + k.sourceRow(y) * width), r1 = UnsafePointer(img + k.sourceRow(y + 1) * width)
-            if k.ox >= 0 { k.row(r0, r1, into: img + y * width) } else { k.rowRightToLeft(r0, r1, into: img + y * width) }
-        }
-        if k.oy >= 0 {
-            for y in 0 ..< height { shiftRow(y) }
-        } else {
-            for y in (0 ..< height).reversed() { shiftRow(y) }
+        // A sampled row holds width + 1 values and room for the last eight-lane step's x + 1 ... x + 8.
+        let stride = (width + 9 + 7) & ~7
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * stride) { scratch in
+            let s = scratch.baseAddress!
+            var held = (-1, -1) // the source row in each sampled row (by parity)
+            func sampled(_ r: Int) -> UnsafePointer<Float> {
+                let parity = r & 1, dst = s + parity * stride
+                if (parity == 0 ? held.0 : held.1) == r { return UnsafePointer(dst) }
+                if parity == 0 { held.0 = r } else { held.1 = r }
+                let row = img + r * width
+                // x + ox inside [0, width - 1] for x in inner; the edge values outside it.
+                let inner = min(max(0, -k.ox), stride) ..< max(min(max(0, -k.ox), stride), min(stride, width - k.ox))
+                dst.update(repeating: row[0], count: inner.lowerBound)
+                if !inner.isEmpty { dst.advanced(by: inner.lowerBound).update(from: row + inner.lowerBound + k.ox, count: inner.count) }
+                dst.advanced(by: inner.upperBound).update(repeating: row[width - 1], count: stride - inner.upperBound)
+                return UnsafePointer(dst)
+            }
+            func shiftRow(_ y: Int) {
+                let s0 = sampled(k.sourceRow(y)), s1 = sampled(k.sourceRow(y + 1))
+                k.sampledRow(s0, s1, into: img + y * width)
+            }
+            if k.oy >= 0 {
+                for y in 0 ..< height { shiftRow(y) }
+            } else {
+                for y in (0 ..< height).reversed() { shiftRow(y) }
+            }
         }
     }
 
@@ -82,26 +102,23 @@ public enum BilinearShift {
             }
         }
 
-        /// `row` with the pixels written from the right edge to the left (blocks of eight from `xin1` down).
-        @inline(__always) func rowRightToLeft(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>,
-                                              into d: UnsafeMutablePointer<Float>) {
-            @inline(__always) func clampX(_ x: Int) -> Int { min(max(x, 0), width - 1) }
-            @inline(__always) func pixel(_ x: Int) {
-                let a = clampX(x + ox), b = clampX(x + ox + 1)
-                d[x] = w00 * r0[a] + w10 * r0[b] + w01 * r1[a] + w11 * r1[b]
-            }
+        /// One output row from two sampled rows (`shiftInPlace`): `width` pixels, eight lanes at a time, the
+        /// same arithmetic per pixel as `row`.
+        @inline(__always) func sampledRow(_ s0: UnsafePointer<Float>, _ s1: UnsafePointer<Float>,
+                                          into d: UnsafeMutablePointer<Float>) {
             @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
                 UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
             }
-            for x in (xin1 ..< width).reversed() { pixel(x) }
-            var x = xin1 - 8
-            while x >= xin0 {
-                let a = x + ox
-                let v = w00 * load(r0 + a) + w10 * load(r0 + a + 1) + w01 * load(r1 + a) + w11 * load(r1 + a + 1)
+            var x = 0
+            while x + 8 <= width {
+                let v = w00 * load(s0 + x) + w10 * load(s0 + x + 1) + w01 * load(s1 + x) + w11 * load(s1 + x + 1)
                 UnsafeMutableRawPointer(d + x).storeBytes(of: v, as: SIMD8<Float>.self)
-                x -= 8
+                x += 8
             }
-            for x in (0 ..< x + 8).reversed() { pixel(x) }
+            while x < width {
+                d[x] = w00 * s0[x] + w10 * s0[x + 1] + w01 * s1[x] + w11 * s1[x + 1]
+                x += 1
+            }
         }
     }
 

@@ -70,7 +70,7 @@ import Registration
     /// The in-place shift gives the values of the out-of-place one, bit for bit, for shifts up, down, left,
     /// right, integer, sub-pixel and beyond the image (every row clamped), on images narrower and wider than
     /// the eight-pixel blocks.
-    @Test(arguments: [(13, 9), (45, 7), (5, 6)])
+    @Test(arguments: [(13, 9), (45, 7), (5, 6), (64, 6)])
     func bilinearShiftInPlaceEqualsShift(width w: Int, height h: Int) {
         var state: UInt32 = 12345
         let image: [Float] = (0 ..< w * h).map { _ in
