@@ -141,13 +141,16 @@ import Testing
 
     @Test func arrayTasksShareOneLedgerConcurrently() throws {
         let (dir, names, _) = try makeCampaign(good: 12, broken: false)
-        // Three array tasks at once (as SLURM would start them), each a two-rank job with two groups.
+        // Three array tasks at once (as SLURM would start them), each a two-rank job with two groups, and each
+        // with an OpenMPI session directory of its own, as jobs on a node have (mpiruns started at once race to
+        // create a shared one when it does not exist yet: OpenMPI 4.1 fails the loser, "mkdir ... File exists").
         final class Box: @unchecked Sendable { var results: [Int: StemrunProcess.Result] = [:]; let lock = NSLock() }
         let box = Box()
         DispatchQueue.concurrentPerform(iterations: 3) { t in
             let r = try? S.run(["campaign", dir + "/campaign.csv", "--config", dir + "/pipeline.toml", "--groups", "2"],
                                ranks: 2, extra: ["SLURM_ARRAY_TASK_ID": "\(t + 4)", "SLURM_ARRAY_TASK_MIN": "4",
-                                                 "SLURM_ARRAY_TASK_COUNT": "3"])
+                                                 "SLURM_ARRAY_TASK_COUNT": "3",
+                                                 "OMPI_MCA_orte_tmpdir_base": dir + "/mpi-session-\(t)"])
             box.lock.lock(); box.results[t] = r; box.lock.unlock()
         }
         for t in 0 ..< 3 {
