@@ -25,8 +25,8 @@ public enum BilinearShift {
         guard width > 0, height > 0 else { return }
         let k = Kernel(width: width, height: height, dx: dx, dy: dy)
         let img = image.baseAddress!
-        // A sampled row holds width + 1 values and room for the last eight-lane step's x + 1 ... x + 8.
-        let stride = (width + 9 + 7) & ~7
+        // A sampled row: width + 1 values (the last step reads x + 1 ... x + 8 <= width), whole vectors apart.
+        let stride = (width + 1 + 7) & ~7
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * stride) { scratch in
             let s = scratch.baseAddress!
             var held = (-1, -1) // the source row in each sampled row (by parity)
@@ -35,11 +35,11 @@ public enum BilinearShift {
                 if (parity == 0 ? held.0 : held.1) == r { return UnsafePointer(dst) }
                 if parity == 0 { held.0 = r } else { held.1 = r }
                 let row = img + r * width
-                // x + ox inside [0, width - 1] for x in inner; the edge values outside it.
-                let inner = min(max(0, -k.ox), stride) ..< max(min(max(0, -k.ox), stride), min(stride, width - k.ox))
-                dst.update(repeating: row[0], count: inner.lowerBound)
-                if !inner.isEmpty { dst.advanced(by: inner.lowerBound).update(from: row + inner.lowerBound + k.ox, count: inner.count) }
-                dst.advanced(by: inner.upperBound).update(repeating: row[width - 1], count: stride - inner.upperBound)
+                // Below `lower` x + ox < 0 (the first pixel), from `upper` on x + ox > width - 1 (the last).
+                let lower = min(max(0, -k.ox), stride), upper = max(lower, min(stride, width - k.ox))
+                dst.update(repeating: row[0], count: lower)
+                (dst + lower).update(from: row + lower + k.ox, count: upper - lower)
+                (dst + upper).update(repeating: row[width - 1], count: stride - upper)
                 return UnsafePointer(dst)
             }
             func shiftRow(_ y: Int) {
