@@ -205,11 +205,16 @@ public enum DirectBeamCentring {
     }
 
     /// The passes of the centring without applying the shifts: the shift of each of `count` patterns.
+    /// `firstPass`, when given, holds each pattern's centroid of the first pass as it starts from the centre
+    /// (`centroid` with no shift and `initialRadius`; nil for an empty pattern), measured by a caller while the
+    /// pattern was in cache; a pattern whose far-beam search moved its start is measured here again.
     public static func shifts(_ patterns: UnsafeBufferPointer<Float>, count: Int, width: Int, height: Int,
                               initialRadius: Float, minimumRadius: Float, maxPasses: Int, tolerance: Float,
-                              searchFarBeam: Bool = false, maxOverBatch: (Float) -> Float = { $0 }) -> Result {
+                              searchFarBeam: Bool = false, firstPass: [(x: Float, y: Float)?]? = nil,
+                              maxOverBatch: (Float) -> Float = { $0 }) -> Result {
         let n = width * height
         precondition(patterns.count >= count * n)
+        precondition(firstPass.map { $0.count == count } ?? true, "DirectBeamCentring: one first-pass centroid per pattern")
         var shifts = [(dx: Float, dy: Float)](repeating: (0, 0), count: count)
         if searchFarBeam && count > 0 {
             func start(_ k: Int) -> (dx: Float, dy: Float)? {
@@ -235,8 +240,14 @@ public enum DirectBeamCentring {
             largest = 0
             for k in 0 ..< count {
                 let img = UnsafeBufferPointer(rebasing: patterns[k * n ..< (k + 1) * n])
-                guard let c = centroid(img, width: width, height: height, dx: shifts[k].dx, dy: shifts[k].dy,
-                                       radius: radius) else { continue }
+                let measured: (x: Float, y: Float)?
+                if passes == 1, let firstPass, shifts[k].dx == 0, shifts[k].dy == 0 {
+                    measured = firstPass[k]
+                } else {
+                    measured = centroid(img, width: width, height: height, dx: shifts[k].dx, dy: shifts[k].dy,
+                                        radius: radius)
+                }
+                guard let c = measured else { continue }
                 let rx = cx - c.x, ry = cy - c.y
                 // Never move the beam out of the detector (empty or pathological patterns).
                 let ndx = min(max(shifts[k].dx + rx, -Float(width) / 2), Float(width) / 2)

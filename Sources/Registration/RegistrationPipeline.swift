@@ -97,10 +97,32 @@ public final class RegistrationPipeline {
             removeZingers(pattern)
             return bad
         }
+        // The centring's first pass starts every pattern from the centre with the same radius (unless a far beam
+        // is found, see `DirectBeamCentring.shifts`), so it is measured on each pattern as soon as the pattern is
+        // prepared, while it is in cache: a batch of large patterns does not stay there until the passes run.
+        let p = parameters
+        var firstPass: [(x: Float, y: Float)?] = []
+        if p.centring { firstPass.reserveCapacity(count) }
+        func measureFirstPass(_ k: Int) {
+            guard p.centring else { return }
+            firstPass.append(DirectBeamCentring.centroid(UnsafeBufferPointer(rebasing: output[k * nw ..< (k + 1) * nw]),
+                                                         width: workingShape.columns, height: workingShape.rows,
+                                                         dx: 0, dy: 0, radius: p.centringInitialRadius))
+        }
         if binningFactor == 1 {
-            try read(0 ..< count, UnsafeMutableBufferPointer(rebasing: output[0 ..< count * ni]))
-            for k in 0 ..< count where !inputIsFinite || mask != nil || parameters.removeZingers {
-                invalid += sanitiseAndMask(UnsafeMutableBufferPointer(rebasing: output[k * ni ..< (k + 1) * ni]))
+            // Read a few patterns at a time (about `Self.cachedBytes`), each cleaned and measured while in cache.
+            let group = max(1, Self.cachedBytes / max(1, ni * MemoryLayout<Float>.stride))
+            var k = 0
+            while k < count {
+                let g = min(group, count - k)
+                try read(k ..< k + g, UnsafeMutableBufferPointer(rebasing: output[k * ni ..< (k + g) * ni]))
+                for j in k ..< k + g {
+                    if !inputIsFinite || mask != nil || p.removeZingers {
+                        invalid += sanitiseAndMask(UnsafeMutableBufferPointer(rebasing: output[j * ni ..< (j + 1) * ni]))
+                    }
+                    measureFirstPass(j)
+                }
+                k += g
             }
         } else {
             let group = staging.count / ni
@@ -114,15 +136,22 @@ public final class RegistrationPipeline {
                     invalid += sanitiseAndMask(pattern)
                     Binning.bin(UnsafeBufferPointer(pattern), shape: inputShape, factor: binningFactor,
                                 into: UnsafeMutableBufferPointer(rebasing: output[(k + j) * nw ..< (k + j + 1) * nw]))
+                    measureFirstPass(k + j)
                 }
                 k += g
             }
         }
-        guard parameters.centring else { return (invalid, []) }
-        let shifts = deferShifts ? centringShifts(UnsafeBufferPointer(output), count: count).shifts
-                                 : centre(output, count: count).shifts
-        return (invalid, shifts)
+        guard p.centring else { return (invalid, []) }
+        let result = centringShifts(UnsafeBufferPointer(output), count: count, firstPass: firstPass)
+        if !deferShifts {
+            DirectBeamCentring.apply(result.shifts, toBatch: output, width: workingShape.columns, height: workingShape.rows)
+        }
+        return (invalid, result.shifts)
     }
+
+    /// Input bytes read and prepared at a time by `prepareBatch` without binning (the patterns then stay in
+    /// the core's cache for their cleaning and the centring's first pass).
+    static let cachedBytes = 1 << 20
 
     /// Stage 2: centres `count` working patterns in place as one batch (methods notes, step 2).
     @discardableResult
@@ -136,12 +165,13 @@ public final class RegistrationPipeline {
     /// Stage 2 without applying the shifts: the centring shift of each of `count` working patterns
     /// (`DirectBeamCentring.apply` moves a pattern by its shift).
     public func centringShifts(_ patterns: UnsafeBufferPointer<Float>, count: Int,
+                               firstPass: [(x: Float, y: Float)?]? = nil,
                                maxOverBatch: (Float) -> Float = { $0 }) -> DirectBeamCentring.Result {
         let p = parameters
         return DirectBeamCentring.shifts(patterns, count: count, width: workingShape.columns, height: workingShape.rows,
                                          initialRadius: p.centringInitialRadius, minimumRadius: p.centringMinimumRadius,
                                          maxPasses: p.centringMaxPasses, tolerance: p.centringTolerance,
-                                         searchFarBeam: p.searchFarBeam, maxOverBatch: maxOverBatch)
+                                         searchFarBeam: p.searchFarBeam, firstPass: firstPass, maxOverBatch: maxOverBatch)
     }
 
     /// Registers a block of whole scan rows (`block.firstIndex` and `block.count` multiples of

@@ -19,12 +19,34 @@ struct FarBeamTests {
         return (pixels, beams)
     }
 
-    static func shifts(_ pixels: [Float], search: Bool) -> [(dx: Float, dy: Float)] {
+    static func shifts(_ pixels: [Float], search: Bool, firstPass: [(x: Float, y: Float)?]? = nil) -> [(dx: Float, dy: Float)] {
         let p = RegistrationParameters(workingWidth: 128)
         return pixels.withUnsafeBufferPointer {
             DirectBeamCentring.shifts($0, count: 3, width: 128, height: 128, initialRadius: p.centringInitialRadius,
                                       minimumRadius: p.centringMinimumRadius, maxPasses: p.centringMaxPasses,
-                                      tolerance: p.centringTolerance, searchFarBeam: search).shifts
+                                      tolerance: p.centringTolerance, searchFarBeam: search, firstPass: firstPass).shifts
+        }
+    }
+
+    /// The first pass measured ahead (as `RegistrationPipeline.prepareBatch` does, each pattern from the centre
+    /// with the first radius) gives the shifts bit for bit, a beam inside the circle or beyond it (where the
+    /// far-beam start replaces it); a wrong value handed in for a pattern that starts from the centre shows.
+    @Test func firstPassMeasuredAheadGivesTheSameShifts() {
+        let r0 = RegistrationParameters(workingWidth: 128).centringInitialRadius
+        for beam in [(64.0 - 9, 64.0 + 6), (64.0 - 40, 64.0 - 25)] {
+            let (pixels, _) = Self.batch(beam: beam)
+            let ahead: [(x: Float, y: Float)?] = pixels.withUnsafeBufferPointer { all in
+                (0 ..< 3).map { k in
+                    DirectBeamCentring.centroid(UnsafeBufferPointer(rebasing: all[k * 128 * 128 ..< (k + 1) * 128 * 128]),
+                                                width: 128, height: 128, dx: 0, dy: 0, radius: r0)
+                }
+            }
+            for search in [false, true] {
+                let plain = Self.shifts(pixels, search: search), given = Self.shifts(pixels, search: search, firstPass: ahead)
+                #expect(given.elementsEqual(plain) { $0.dx == $1.dx && $0.dy == $1.dy }, "beam \(beam), search \(search)")
+            }
+            let wrong = Self.shifts(pixels, search: false, firstPass: [ahead[1], ahead[1], ahead[1]])
+            #expect(!wrong.elementsEqual(Self.shifts(pixels, search: false)) { $0.dx == $1.dx && $0.dy == $1.dy })
         }
     }
 
