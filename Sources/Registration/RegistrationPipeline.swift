@@ -72,9 +72,11 @@ public final class RegistrationPipeline {
     /// Stages 1 and 2 for one batch of `count` patterns (a scan row: the centring batch), prepared into
     /// `output` (`count` working patterns) with no other copy of the batch. `read(range, buffer)` fills
     /// `buffer` with the input patterns `range` (offsets in the batch) as floats. Without binning they are
-    /// read straight into `output` and sanitised and masked there; with binning they pass through `staging`
-    /// (a whole number of input patterns, at least one) a few at a time, sanitised and masked there and
-    /// binned into `output`. The centring then shifts each pattern in place. Returns the number of non-finite
+    /// read straight into `output` a few at a time (`cachedBytes`) and sanitised and masked there; with
+    /// binning they pass through `staging` (a whole number of input patterns, at least one) a few at a time,
+    /// sanitised and masked there and binned into `output`. Each prepared pattern gets the centring's first
+    /// pass at once (in cache); the other passes run over the batch, and the centring shifts each pattern in
+    /// place. Returns the number of non-finite
     /// input values and the centring shift of each pattern (empty when centring is off). `inputIsFinite`: the
     /// values cannot be NaN or infinite (converted from an integer type), so the sanitising scan is skipped.
     /// `deferShifts`: the shifts are returned but not applied; the caller applies each
