@@ -229,8 +229,9 @@ public class H5Location: H5Object {
         return H5Group(id: g, filePath: filePath, name: childName(path))
     }
 
-    /// Opens an existing dataset.
-    public func dataset(_ path: String) throws -> H5Dataset {
+    /// Opens an existing dataset; `chunkCacheBytes` sizes its chunk cache (HDF5's default holds 1 MiB: a
+    /// compressed chunk larger than that is read and decompressed again for every selection inside it).
+    public func dataset(_ path: String, chunkCacheBytes: Int? = nil) throws -> H5Dataset {
         guard let k = kind(of: path) else {
             throw STEMError.missingField(path: filePath, field: childName(path),
                                          hint: "no such dataset; `stemrun info \(filePath)` lists what the file holds")
@@ -238,7 +239,16 @@ public class H5Location: H5Object {
         guard k == .dataset else {
             throw STEMError.badFormat(path: filePath, location: childName(path), expected: "a dataset", found: "a group")
         }
-        let d = try H5.check(id: H5Dopen2(id, path, shim_H5P_DEFAULT()), "H5Dopen2(\(path))", path: filePath)
+        let access = H5PropertyList(class: shim_H5P_DATASET_ACCESS())
+        if let bytes = chunkCacheBytes {
+            // Slots: a prime about ten times the chunks the cache holds (HDF5's advice), at least HDF5's 521.
+            func isPrime(_ n: Int) -> Bool { n > 1 && !(2 ..< max(2, Int(Double(n).squareRoot()) + 1)).contains { n % $0 == 0 } }
+            var slots = max(521, min(1 << 20, 10 * bytes / (64 << 10)))
+            while !isPrime(slots) { slots += 1 }
+            H5Pset_chunk_cache(access.id, slots, bytes, 0.75)
+        }
+        let d = try H5.check(id: H5Dopen2(id, path, chunkCacheBytes == nil ? shim_H5P_DEFAULT() : access.id),
+                             "H5Dopen2(\(path))", path: filePath)
         return H5Dataset(id: d, filePath: filePath, name: childName(path))
     }
 

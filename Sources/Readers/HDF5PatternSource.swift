@@ -32,7 +32,13 @@ public final class HDF5PatternSource: PatternSource {
             }
             dsPath = found
         }
-        let ds = try file.dataset(dsPath)
+        // HDF5 shares one chunk cache among the handles of a dataset, sized when the first is opened: the layout
+        // is looked at through a handle released before the one that reads.
+        let cacheBytes: Int? = try {
+            let probe = try file.dataset(dsPath)
+            return Self.chunkCacheBytes(shape: probe.shape, chunk: probe.chunkShape, elementBytes: probe.elementType?.byteSize ?? 1)
+        }()
+        let ds = try file.dataset(dsPath, chunkCacheBytes: cacheBytes)
         let shape = ds.shape
         guard let type = ds.elementType else {
             throw STEMError.unsupportedType(path: path, field: dsPath, type: ds.typeDescription)
@@ -82,6 +88,21 @@ public final class HDF5PatternSource: PatternSource {
         self.metadata = meta
         self.file = file
         self.dataset = ds
+    }
+
+    /// A chunk cache that holds the chunks one read touches (at most about 1 MiB of patterns, in one scan row or
+    /// across two), so that chunks spanning several patterns are decompressed once; nil (HDF5's default,
+    /// 1 MiB) when that is enough or the layout is not chunked. At most 256 MiB.
+    static func chunkCacheBytes(shape: [Int], chunk: [Int]?, elementBytes: Int) -> Int? {
+        guard let chunk, chunk.count == shape.count, shape.count >= 3, chunk.allSatisfy({ $0 > 0 }) else { return nil }
+        let pattern = shape.suffix(2).reduce(elementBytes, *)
+        let step = max(1, (1 << 20) / max(1, pattern)) // positions per read (`stagingPositions`)
+        let chunkBytes = chunk.reduce(elementBytes, *)
+        let across = zip(shape, chunk).suffix(2).reduce(1) { $0 * (($1.0 + $1.1 - 1) / $1.1) } // over the detector
+        let axis = shape.count - 3 // the scan's fastest axis
+        let along = (step + chunk[axis] - 1) / chunk[axis] + 1
+        let bytes = min(256 << 20, 2 * chunkBytes * across * along)
+        return bytes > 1 << 20 ? bytes : nil
     }
 
     /// The largest numeric dataset of rank 3 or 4 (by element count), depth-first.
