@@ -239,16 +239,16 @@ public class H5Location: H5Object {
         guard k == .dataset else {
             throw STEMError.badFormat(path: filePath, location: childName(path), expected: "a dataset", found: "a group")
         }
-        let access = H5PropertyList(class: shim_H5P_DATASET_ACCESS())
-        if let bytes = chunkCacheBytes {
+        let access = chunkCacheBytes.map { bytes in
+            let list = H5PropertyList(class: shim_H5P_DATASET_ACCESS())
             // Slots: a prime about ten times the chunks the cache holds (HDF5's advice), at least HDF5's 521.
             func isPrime(_ n: Int) -> Bool { n > 1 && !(2 ..< max(2, Int(Double(n).squareRoot()) + 1)).contains { n % $0 == 0 } }
             var slots = max(521, min(1 << 20, 10 * bytes / (64 << 10)))
             while !isPrime(slots) { slots += 1 }
-            H5Pset_chunk_cache(access.id, slots, bytes, 0.75)
+            H5Pset_chunk_cache(list.id, slots, bytes, 0.75)
+            return list
         }
-        let d = try H5.check(id: H5Dopen2(id, path, chunkCacheBytes == nil ? shim_H5P_DEFAULT() : access.id),
-                             "H5Dopen2(\(path))", path: filePath)
+        let d = try H5.check(id: H5Dopen2(id, path, access?.id ?? shim_H5P_DEFAULT()), "H5Dopen2(\(path))", path: filePath)
         return H5Dataset(id: d, filePath: filePath, name: childName(path))
     }
 

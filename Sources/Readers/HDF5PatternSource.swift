@@ -95,8 +95,7 @@ public final class HDF5PatternSource: PatternSource {
     /// 1 MiB) when that is enough or the layout is not chunked. At most 256 MiB.
     static func chunkCacheBytes(shape: [Int], chunk: [Int]?, elementBytes: Int) -> Int? {
         guard let chunk, chunk.count == shape.count, shape.count >= 3, chunk.allSatisfy({ $0 > 0 }) else { return nil }
-        let pattern = shape.suffix(2).reduce(elementBytes, *)
-        let step = max(1, (1 << 20) / max(1, pattern)) // positions per read (`stagingPositions`)
+        let step = stagingPositions(bytesPerPattern: shape.suffix(2).reduce(elementBytes, *))
         let chunkBytes = chunk.reduce(elementBytes, *)
         let across = zip(shape, chunk).suffix(2).reduce(1) { $0 * (($1.0 + $1.1 - 1) / $1.1) } // over the detector
         let axis = shape.count - 3 // the scan's fastest axis
@@ -119,7 +118,7 @@ public final class HDF5PatternSource: PatternSource {
     }
 
     /// Positions per HDF5 read when converting: the staging buffer (about 1 MiB) stays in cache.
-    private var stagingPositions: Int { max(1, (1 << 20) / max(1, bytesPerPattern)) }
+    static func stagingPositions(bytesPerPattern: Int) -> Int { max(1, (1 << 20) / max(1, bytesPerPattern)) }
 
     public func read(positions: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>) throws {
         let p = detector.pixelCount
@@ -130,7 +129,7 @@ public final class HDF5PatternSource: PatternSource {
                              into: UnsafeMutableRawPointer(destination.baseAddress))
             return
         }
-        let step = stagingPositions
+        let step = Self.stagingPositions(bytesPerPattern: bytesPerPattern)
         let bytes = min(step, positions.count) * bytesPerPattern
         if scratch.count < bytes { scratch = [UInt8](repeating: 0, count: bytes) }
         try scratch.withUnsafeMutableBytes { raw in

@@ -144,28 +144,30 @@ public final class RegistrationPipeline {
             }
         }
         guard p.centring else { return (invalid, []) }
-        let result = centringShifts(UnsafeBufferPointer(output), count: count, firstPass: firstPass)
-        if !deferShifts {
-            DirectBeamCentring.apply(result.shifts, toBatch: output, width: workingShape.columns, height: workingShape.rows)
-        }
-        return (invalid, result.shifts)
+        let shifts = deferShifts ? centringShifts(UnsafeBufferPointer(output), count: count, firstPass: firstPass).shifts
+                                 : centre(output, count: count, firstPass: firstPass).shifts
+        return (invalid, shifts)
     }
 
     /// Input bytes read and prepared at a time by `prepareBatch` without binning (the patterns then stay in
     /// the core's cache for their cleaning and the centring's first pass).
     static let cachedBytes = 1 << 20
 
-    /// Stage 2: centres `count` working patterns in place as one batch (methods notes, step 2).
+    /// Stage 2: centres `count` working patterns in place as one batch (methods notes, step 2); `firstPass`
+    /// as in `centringShifts`.
     @discardableResult
     public func centre(_ patterns: UnsafeMutableBufferPointer<Float>, count: Int,
+                       firstPass: [(x: Float, y: Float)?]? = nil,
                        maxOverBatch: (Float) -> Float = { $0 }) -> DirectBeamCentring.Result {
-        let result = centringShifts(UnsafeBufferPointer(patterns), count: count, maxOverBatch: maxOverBatch)
+        let result = centringShifts(UnsafeBufferPointer(patterns), count: count, firstPass: firstPass,
+                                    maxOverBatch: maxOverBatch)
         DirectBeamCentring.apply(result.shifts, toBatch: patterns, width: workingShape.columns, height: workingShape.rows)
         return result
     }
 
     /// Stage 2 without applying the shifts: the centring shift of each of `count` working patterns
-    /// (`DirectBeamCentring.apply` moves a pattern by its shift).
+    /// (`DirectBeamCentring.apply` moves a pattern by its shift); `firstPass`: each pattern's first-pass
+    /// centroid measured ahead (`DirectBeamCentring.shifts`).
     public func centringShifts(_ patterns: UnsafeBufferPointer<Float>, count: Int,
                                firstPass: [(x: Float, y: Float)?]? = nil,
                                maxOverBatch: (Float) -> Float = { $0 }) -> DirectBeamCentring.Result {
